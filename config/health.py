@@ -1,0 +1,58 @@
+"""Liveness and readiness probes (no auth, no session, no database for /live)."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@never_cache
+@require_GET
+def health(request):
+    return JsonResponse({"status": "healthy", "version": settings.APP_VERSION})
+
+
+@never_cache
+@require_GET
+def live(request):
+    return JsonResponse({"status": "alive"})
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"status": "ok"}
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
+        return {"status": "error", "error": exc.__class__.__name__}
+
+
+def _check_redis() -> dict | None:
+    if not settings.REDIS_URL:
+        return None
+    try:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+        client.ping()
+        return {"status": "ok"}
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "error", "error": exc.__class__.__name__}
+
+
+@never_cache
+@require_GET
+def ready(request):
+    checks = {"database": _check_database()}
+    redis_check = _check_redis()
+    if redis_check is not None:
+        checks["redis"] = redis_check
+    ok = all(c["status"] == "ok" for c in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ok else "unavailable", "checks": checks},
+        status=200 if ok else 503,
+    )

@@ -1,0 +1,5 @@
+"""The broker portal: server-rendered pages from each app's views.py."""
+
+app_name = "portal"
+
+urlpatterns: list = []

@@ -1,0 +1,56 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.models import Agency
+from customers.fields import EncryptedDateField, EncryptedTextField
+
+
+class Customer(models.Model):
+    """A policyholder. Phone, date of birth and address are encrypted at rest."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    phone = EncryptedTextField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
+    address = EncryptedTextField(null=True, blank=True)
+    gdpr_consent = models.BooleanField(default=False)
+    gdpr_consent_date = models.DateTimeField(null=True, blank=True)
+    broker = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    erased_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(gdpr_consent=False) | models.Q(gdpr_consent_date__isnull=False),
+                name="customer_consent_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["broker", "-created_at"], name="customer_broker_created"),
+            models.Index(fields=["-created_at", "-id"], name="customer_created"),
+            models.Index(fields=["last_name", "first_name"], name="customer_name"),
+        ]
+
+    def __str__(self):
+        if self.erased_at:
+            return f"Erased customer {str(self.pk)[:8]}"
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None

@@ -1,0 +1,127 @@
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Agency, User
+from config.exceptions import DomainError
+from customers.models import Customer
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EDITABLE = ("email", "first_name", "last_name", "phone", "date_of_birth", "address")
+
+
+class CustomerInvalid(DomainError):
+    pass
+
+
+def _clean(data: dict, *, instance: Customer | None) -> dict:
+    out = dict(data)
+    if "email" in out:
+        email = (out["email"] or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise CustomerInvalid("Enter a valid email address.", field="email") from exc
+        out["email"] = email
+        clash = Customer.objects.filter(email__iexact=email)
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            raise CustomerInvalid("A customer with this email already exists.", field="email")
+    for name in ("first_name", "last_name"):
+        if name in out:
+            value = (out[name] or "").strip()
+            if not value:
+                raise CustomerInvalid("This field may not be blank.", field=name)
+            out[name] = value
+    for name in ("phone", "address"):
+        if name in out:
+            out[name] = (out[name] or "").strip() or None
+    if out.get("phone"):
+        phone = re.sub(r"[\s\-()]", "", out["phone"])
+        if not E164.match(phone):
+            raise CustomerInvalid(
+                "Enter the phone number in E.164 form, e.g. +14155550123.", field="phone"
+            )
+        out["phone"] = phone
+    dob = out.get("date_of_birth")
+    if dob and dob > timezone.localdate():
+        raise CustomerInvalid("The date of birth cannot be in the future.", field="date_of_birth")
+    return out
+
+
+def _agency_for(*, actor: User, broker: Agency | None) -> Agency | None:
+    if actor.is_broker:
+        if broker is not None and broker.pk != actor.agency_id:
+            raise CustomerInvalid("A broker can only add customers to its own agency.",
+                                  field="broker")
+        return actor.agency
+    return broker
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    gdpr_consent: bool,
+    phone: str | None = None,
+    date_of_birth: datetime.date | None = None,
+    address: str | None = None,
+    broker: Agency | None = None,
+) -> Customer:
+    if gdpr_consent is not True:
+        raise CustomerInvalid(
+            "GDPR consent is required to hold a customer's data.", field="gdpr_consent"
+        )
+    data = _clean(
+        {"email": email, "first_name": first_name, "last_name": last_name, "phone": phone,
+         "date_of_birth": date_of_birth, "address": address},
+        instance=None,
+    )
+    customer = Customer(
+        **data,
+        gdpr_consent=True,
+        gdpr_consent_date=timezone.now(),
+        broker=_agency_for(actor=actor, broker=broker),
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:  # lost a race on the unique email
+        raise CustomerInvalid("A customer with this email already exists.", field="email") from exc
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_erased:
+        raise CustomerInvalid("This customer's personal data has been erased.")
+    if "gdpr_consent" in data and data["gdpr_consent"] is not True:
+        raise CustomerInvalid(
+            "Consent cannot be withdrawn by an edit; request erasure instead.",
+            field="gdpr_consent",
+        )
+    if "broker" in data:
+        agency = data["broker"]
+        if actor.is_broker and (agency is None or agency.pk != actor.agency_id):
+            raise CustomerInvalid("A broker cannot move a customer to another agency.",
+                                  field="broker")
+        customer.broker = agency
+    cleaned = _clean({k: v for k, v in data.items() if k in EDITABLE}, instance=customer)
+    for key, value in cleaned.items():
+        setattr(customer, key, value)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        raise CustomerInvalid("A customer with this email already exists.", field="email") from exc
+    return customer

@@ -1,0 +1,57 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+
+from config.exceptions import DomainError
+from policies import services
+from policies.models import Policy
+from policies.selectors import policies_visible_to
+
+
+class PolicyActionForm(ActionForm):
+    reason = forms.CharField(required=False, label="Reason (for cancel)",
+                             widget=forms.TextInput(attrs={"size": 40}))
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ("policy_number", "customer", "policy_type", "status", "premium_amount",
+                    "coverage_amount", "start_date", "end_date")
+    list_filter = ("status", "policy_type", "start_date")
+    list_select_related = ("customer",)
+    search_fields = ("policy_number", "customer__last_name", "customer__email")
+    autocomplete_fields = ("customer",)
+    readonly_fields = ("id", "policy_number", "status", "cancelled_at", "cancellation_reason",
+                       "created_at", "updated_at")
+    date_hierarchy = "start_date"
+    action_form = PolicyActionForm
+    actions = ["cancel_policies"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return policies_visible_to(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # Policies change through their lifecycle services, not free edits.
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel selected policies", permissions=["view"])
+    def cancel_policies(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "Give a reason to cancel.", messages.ERROR)
+            return
+        done = 0
+        for policy in queryset:
+            try:
+                services.policy_cancel(actor=request.user, policy=policy, reason=reason)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{policy}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Cancelled {done} policies.", messages.SUCCESS)

@@ -1,0 +1,6 @@
+from config.routers import OptionalSlashRouter
+from policies.api import PolicyViewSet
+
+router = OptionalSlashRouter()
+router.register("policies", PolicyViewSet, basename="policy")
+urlpatterns = router.urls

@@ -1,12 +1,12 @@
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import authenticate, password_validation, user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout
@@ -94,7 +94,7 @@ def user_create(
 
 
 def _token_pair(refresh: RefreshToken) -> TokenPair:
-    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME
     return TokenPair(
         access_token=str(refresh.access_token),
         refresh_token=str(refresh),

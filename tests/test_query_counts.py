@@ -1,0 +1,44 @@
+"""Every list endpoint costs the same number of queries for 1, 25 or 100 rows."""
+
+import pytest
+
+from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+# count + page (+ prefetch of documents for claims); auth reads the user once.
+EXPECTED = {
+    "/api/customers": 3,
+    "/api/policies": 3,
+    "/api/claims": 4,
+}
+
+
+@pytest.fixture
+def book(agency):
+    customers = CustomerFactory.create_batch(100, broker=agency)
+    policies = [PolicyFactory(customer=c) for c in customers]
+    for p in policies:
+        ClaimFactory(policy=p)
+    return customers
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED))
+@pytest.mark.parametrize("page_size", [1, 25, 100])
+def test_list_query_count(broker_client, book, django_assert_num_queries, path, page_size):
+    with django_assert_num_queries(EXPECTED[path]):
+        r = broker_client.get(path, {"page_size": page_size})
+    assert r.status_code == 200
+    assert len(r.json()["results"]) == page_size
+
+
+@pytest.mark.parametrize("page_size", [1, 25, 100])
+def test_staff_list_query_count(staff_client, book, django_assert_num_queries, page_size):
+    with django_assert_num_queries(EXPECTED["/api/claims"]):
+        r = staff_client.get("/api/claims", {"page_size": page_size})
+    assert len(r.json()["results"]) == page_size
+
+
+def test_summary_query_count(broker_client, book, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        assert broker_client.get("/api/policies/summary").status_code == 200

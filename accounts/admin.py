@@ -1,9 +1,36 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts import services
 from accounts.models import Agency, User
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin login shares the API's lockout (5 per email, 50 per address)."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        try:
+            self.user_cache = services.auth_check_credentials(
+                request=self.request, email=email, password=password)
+        except services.LoginLocked as exc:
+            raise forms.ValidationError(
+                "Too many failed attempts. Try again in %(minutes)d minutes.",
+                code="locked", params={"minutes": max(1, exc.retry_after // 60)},
+            ) from exc
+        except services.BadCredentials as exc:
+            raise self.get_invalid_login_error() from exc
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Agency)

@@ -46,7 +46,4 @@ def exception_handler(exc, context):
         else:
             data = {"detail": exc.messages}
         exc = exceptions.ValidationError(data)
-    response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.Throttled) and exc.wait:
-        response["Retry-After"] = str(int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1))
-    return response
+    return drf_exception_handler(exc, context)

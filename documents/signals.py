@@ -1,0 +1,3 @@
+import django.dispatch
+
+document_downloaded = django.dispatch.Signal()  # sent with document, user, request

@@ -8,8 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.ws_origin import AllowedHostsOriginValidator  # noqa: E402
 from config.ws_routing import websocket_urlpatterns  # noqa: E402
 from accounts.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 

@@ -1,5 +1,37 @@
-"""The broker portal: server-rendered pages from each app's views.py."""
+"""The broker portal: server-rendered pages from each app's views.py.
+
+A page lives in the app furthest down the import chain among those it shows
+(accounts <- customers <- policies <- claims <- documents), so that no app
+imports one after it: a customer's page lists claims, so it is in claims.
+"""
+
+from django.urls import path
+
+from accounts import views as accounts_views
+from claims import views as claims_views
+from customers import views as customers_views
+from documents import views as documents_views
+from policies import views as policies_views
 
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", claims_views.dashboard, name="dashboard"),
+    path("login/", accounts_views.login_view, name="login"),
+    path("logout/", accounts_views.logout_view, name="logout"),
+    path("customers/", customers_views.customer_list, name="customer-list"),
+    path("customers/new/", customers_views.customer_create, name="customer-create"),
+    path("customers/<uuid:pk>/", claims_views.customer_detail, name="customer-detail"),
+    path("customers/<uuid:customer_id>/policies/new/", policies_views.policy_create,
+         name="policy-create"),
+    path("policies/<uuid:pk>/", claims_views.policy_detail, name="policy-detail"),
+    path("policies/<uuid:pk>/cancel/", policies_views.policy_cancel, name="policy-cancel"),
+    path("policies/<uuid:policy_id>/claims/new/", claims_views.claim_report,
+         name="claim-report"),
+    path("claims/", claims_views.claim_list, name="claim-list"),
+    path("claims/<uuid:pk>/", documents_views.claim_detail, name="claim-detail"),
+    path("claims/<uuid:pk>/documents/", documents_views.document_upload,
+         name="document-upload"),
+    path("documents/<uuid:pk>/download/", documents_views.document_download,
+         name="document-download"),
+]

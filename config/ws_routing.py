@@ -1,10 +1,7 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from claims.consumers import ClaimStatusConsumer
 
-try:  # the live claim status consumer
-    from claims.consumers import ClaimStatusConsumer
-
-    websocket_urlpatterns.append(path("ws/claims/", ClaimStatusConsumer.as_asgi()))
-except ImportError:  # pragma: no cover - consumer arrives with the portal work
-    pass
+websocket_urlpatterns = [
+    path("ws/claims/", ClaimStatusConsumer.as_asgi()),
+]

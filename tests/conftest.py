@@ -53,12 +53,12 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
-def agency():
+def agency(db):
     return AgencyFactory(name="Northwind Brokers")
 
 
 @pytest.fixture
-def other_agency():
+def other_agency(db):
     return AgencyFactory(name="Contoso Brokers")
 
 

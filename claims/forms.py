@@ -1,0 +1,18 @@
+from django import forms
+
+from claims.models import ClaimStatus, ClaimType
+
+
+class ClaimFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[("", "All statuses"), *ClaimStatus.choices])
+
+
+class ClaimReportForm(forms.Form):
+    claim_type = forms.ChoiceField(label="Type of claim", choices=ClaimType.choices)
+    incident_date = forms.DateField(label="Date of the incident",
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    claim_amount = forms.DecimalField(label="Amount claimed", max_digits=14, decimal_places=2,
+                                      widget=forms.NumberInput(attrs={"step": "0.01"}))
+    description = forms.CharField(label="What happened", required=False, max_length=10_000,
+                                  widget=forms.Textarea(attrs={"rows": 4}))

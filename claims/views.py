@@ -1,0 +1,136 @@
+"""Portal pages that show claims: the dashboard, a customer's and a policy's page
+(with their claims), the claims list, and reporting a claim (first notice of loss)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+
+from accounts.forms import add_domain_error
+from accounts.views import portal_page, render_page
+from claims import services
+from claims.forms import ClaimFilterForm, ClaimReportForm
+from claims.models import OPEN_STATUSES, ClaimStatus, ClaimStatusChange
+from claims.selectors import claims_visible_to
+from config.exceptions import DomainError
+from customers.selectors import customers_visible_to
+from policies.models import PolicyStatus, PolicyType
+from policies.selectors import policies_visible_to, policy_summary
+
+PAGE_SIZE = 25
+RECENT = 5
+
+
+def _actor_label(change: ClaimStatusChange, user) -> str:
+    if change.actor_id is None:
+        return "the system"
+    if change.actor_id == user.pk:
+        return "you"
+    return "claims staff" if change.actor.is_staff_role else "your agency"
+
+
+def _recent_activity(user) -> list[dict]:
+    claims = claims_visible_to(user)
+    items = []
+    for customer in customers_visible_to(user).order_by("-created_at")[:RECENT]:
+        items.append({"when": customer.created_at, "text": f"Customer {customer} added",
+                      "url": reverse("portal:customer-detail", args=[customer.pk])})
+    for policy in policies_visible_to(user).order_by("-created_at")[:RECENT]:
+        items.append({"when": policy.created_at,
+                      "text": f"Policy {policy.policy_number} ({policy.get_policy_type_display()})"
+                              f" written for {policy.customer}",
+                      "url": reverse("portal:policy-detail", args=[policy.pk])})
+    for claim in claims.order_by("-created_at")[:RECENT]:
+        items.append({"when": claim.created_at,
+                      "text": f"Claim {claim.claim_number} reported",
+                      "url": reverse("portal:claim-detail", args=[claim.pk])})
+    changes = (ClaimStatusChange.objects.filter(claim__in=claims.values("pk"))
+               .select_related("claim", "actor").order_by("-changed_at", "-id")[:RECENT])
+    for change in changes:
+        items.append({"when": change.changed_at,
+                      "text": f"Claim {change.claim.claim_number} moved to "
+                              f"{change.get_to_status_display().lower()} by "
+                              f"{_actor_label(change, user)}",
+                      "url": reverse("portal:claim-detail", args=[change.claim_id])})
+    items.sort(key=lambda item: item["when"], reverse=True)
+    return items[: RECENT * 2]
+
+
+@portal_page
+def dashboard(request):
+    user = request.user
+    counts = dict(claims_visible_to(user).order_by().values_list("status")
+                  .annotate(n=Count("id")))
+    claim_counts = [
+        {"status": status, "label": ClaimStatus(status).label, "count": counts.get(status, 0),
+         "open": status in OPEN_STATUSES, "url": f"{reverse('portal:claim-list')}?status={status}"}
+        for status in ClaimStatus.values
+    ]
+    summary = {row["policy_type"]: row for row in policy_summary(user=user)}
+    policy_rows = [{"label": label, **summary.get(value, {"count": 0, "total_premium": None})}
+                   for value, label in PolicyType.choices]
+    return render_page(request, "claims/dashboard.html", {
+        "claim_counts": claim_counts,
+        "open_total": sum(c["count"] for c in claim_counts if c["open"]),
+        "policy_rows": policy_rows,
+        "activity": _recent_activity(user),
+    })
+
+
+@portal_page
+def customer_detail(request, pk):
+    user = request.user
+    customer = get_object_or_404(customers_visible_to(user), pk=pk)
+    policies = policies_visible_to(user).filter(customer=customer).order_by("-start_date", "-id")
+    claims = (claims_visible_to(user).filter(policy__customer=customer)
+              .order_by("-created_at", "-id"))
+    return render_page(request, "customers/customer_detail.html", {
+        "customer": customer, "policies": policies, "claims": claims,
+    })
+
+
+@portal_page
+def policy_detail(request, pk):
+    user = request.user
+    policy = get_object_or_404(policies_visible_to(user), pk=pk)
+    claims = claims_visible_to(user).filter(policy=policy).order_by("-created_at", "-id")
+    return render_page(request, "policies/policy_detail.html", {
+        "policy": policy,
+        "claims": claims,
+        "cancellable": policy.status in (PolicyStatus.PENDING, PolicyStatus.ACTIVE),
+    })
+
+
+@portal_page
+def claim_list(request):
+    form = ClaimFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    claims = claims_visible_to(request.user).select_related("policy__customer")
+    if status:
+        claims = claims.filter(status=status)
+    page = Paginator(claims.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render_page(request, "claims/claim_list.html",
+                       {"form": form, "status": status, "page": page}, partial="results",
+                       status=400 if form.errors else 200)
+
+
+@portal_page(methods=("GET", "HEAD", "POST"), write=True)
+def claim_report(request, policy_id):
+    policy = get_object_or_404(policies_visible_to(request.user), pk=policy_id)
+    form = ClaimReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                claim = services.claim_create(actor=request.user, policy_id=policy.pk,
+                                              **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc, aliases={"policy_id": None})
+            else:
+                messages.success(request, f"Claim {claim.claim_number} reported.")
+                return redirect("portal:claim-detail", pk=claim.pk)
+        status = 400
+    return render_page(request, "claims/claim_form.html",
+                       {"form": form, "policy": policy}, status=status)

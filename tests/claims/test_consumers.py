@@ -1,0 +1,238 @@
+"""The live claim status WebSocket (`/ws/claims/`), as API.md describes it."""
+
+import json
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Permission
+from django.test import Client
+from rest_framework_simplejwt.tokens import AccessToken
+
+from claims.models import ClaimStatus
+from claims.services import claim_transition
+from config.asgi import application
+from tests.conftest import requires_postgres, requires_redis
+from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://testserver")
+
+
+def _socket(path="/ws/claims/", headers=()):
+    return WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+
+
+def _with_token(user):
+    return _socket(f"/ws/claims/?token={AccessToken.for_user(user)}")
+
+
+@pytest.fixture
+def book(agency, other_agency):
+    broker = UserFactory(agency=agency)
+    own = ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency)))
+    foreign = ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=other_agency)))
+    staff = UserFactory(staff=True)
+    return {"broker": broker, "own": own, "foreign": foreign, "staff": staff}
+
+
+async def _open(communicator):
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def _ask(communicator, message):
+    await communicator.send_json_to(message)
+    return await communicator.receive_json_from(timeout=5)
+
+
+@pytest.mark.asyncio
+async def test_unauthenticated_is_accepted_then_closed_with_4401(db):
+    communicator = await _open(_socket())
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close", "code": 4401}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_bad_token_is_closed_with_4401(db):
+    communicator = await _open(_socket("/ws/claims/?token=not-a-jwt"))
+    assert (await communicator.receive_output(timeout=5))["code"] == 4401
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_program_without_origin_header_may_connect_with_a_token(book):
+    communicator = WebsocketCommunicator(
+        application, f"/ws/claims/?token={AccessToken.for_user(book['broker'])}")
+    await _open(communicator)
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_foreign_origin_is_refused_at_the_handshake(book):
+    communicator = WebsocketCommunicator(
+        application, f"/ws/claims/?token={AccessToken.for_user(book['broker'])}",
+        headers=[(b"origin", b"https://evil.example")])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.asyncio
+async def test_subscribe_ping_and_receive_a_status_change(book):
+    claim = book["own"]
+    communicator = await _open(_with_token(book["broker"]))
+    assert await _ask(communicator, {"type": "subscribe", "claim_id": str(claim.pk)}) == {
+        "type": "subscribed", "claim_id": str(claim.pk)}
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    event = await communicator.receive_json_from(timeout=5)
+    assert event["type"] == "claim.status"
+    assert event["claim_id"] == str(claim.pk)
+    assert event["claim_number"] == claim.claim_number
+    assert (event["status"], event["previous_status"]) == ("processing", "pending")
+    assert event["updated_at"]
+    assert set(event) == {"type", "claim_id", "claim_number", "status", "previous_status",
+                          "updated_at"}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_events_of_claims_not_subscribed_do_not_arrive(book):
+    communicator = await _open(_with_token(book["staff"]))
+    await _ask(communicator, {"type": "subscribe", "claim_id": str(book["own"].pk)})
+    await database_sync_to_async(claim_transition)(
+        claim_id=book["foreign"].pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_another_agencys_claim_is_not_found_and_sends_nothing(book):
+    communicator = await _open(_with_token(book["broker"]))
+    foreign = str(book["foreign"].pk)
+    reply = await _ask(communicator, {"type": "subscribe", "claim_id": foreign})
+    assert reply["type"] == "error" and reply["code"] == "not_found"
+    await database_sync_to_async(claim_transition)(
+        claim_id=foreign, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("claim_id", ["nope", 42, None, str(uuid.uuid4()), ["x"]])
+async def test_malformed_or_unknown_ids_are_not_found(book, claim_id):
+    communicator = await _open(_with_token(book["broker"]))
+    reply = await _ask(communicator, {"type": "subscribe", "claim_id": claim_id})
+    assert (reply["type"], reply["code"]) == ("error", "not_found")
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_invalid_json_is_an_error_and_the_socket_stays_open(book):
+    communicator = await _open(_with_token(book["broker"]))
+    await communicator.send_to(text_data="{not json")
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error", "message": "Invalid JSON format"}
+    await communicator.send_to(bytes_data=b"\xff\xfe")
+    assert (await communicator.receive_json_from(timeout=5))["message"] == "Invalid JSON format"
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    reply = await _ask(communicator, {"type": "dance"})
+    assert (reply["type"], reply["code"]) == ("error", "unknown_type")
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_the_portal_session_cookie_authenticates(book):
+    client = Client()
+    await database_sync_to_async(client.force_login)(book["broker"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = await _open(_socket(headers=[(b"cookie", cookie)]))
+    claim_id = str(book["own"].pk)
+    assert await _ask(communicator, {"type": "subscribe", "claim_id": claim_id}) == {
+        "type": "subscribed", "claim_id": claim_id}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_unsubscribe_stops_the_events(book):
+    claim_id = str(book["own"].pk)
+    communicator = await _open(_with_token(book["broker"]))
+    await _ask(communicator, {"type": "subscribe", "claim_id": claim_id})
+    assert (await _ask(communicator, {"type": "unsubscribe", "claim_id": claim_id}))[
+        "type"] == "unsubscribed"
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim_id, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_an_integrator_needs_the_view_permission(book):
+    integrator = await database_sync_to_async(UserFactory)(integrator=True)
+    claim_id = str(book["own"].pk)
+    communicator = await _open(_with_token(integrator))
+    assert (await _ask(communicator, {"type": "subscribe", "claim_id": claim_id}))[
+        "code"] == "not_found"
+    await communicator.disconnect()
+
+    def grant():
+        integrator.user_permissions.add(Permission.objects.get(codename="view_claim"))
+
+    await database_sync_to_async(grant)()
+    communicator = await _open(_with_token(integrator))
+    assert (await _ask(communicator, {"type": "subscribe", "claim_id": claim_id}))[
+        "type"] == "subscribed"
+    await communicator.disconnect()
+
+
+# --- Two real server processes sharing Redis ----------------------------------------
+
+
+@requires_postgres
+@requires_redis
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_through_one_process_reaches_a_socket_on_another(book, tmp_path):
+    """Socket on process A; staff approve through the API on process B; A hears it."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from tests.browser.servers import DaphneServer, api
+
+    claim = book["own"]
+    staff_token = str(AccessToken.for_user(book["staff"]))
+    broker_token = str(AccessToken.for_user(book["broker"]))
+    a = DaphneServer(media_root=tmp_path / "media", log_path=tmp_path / "a.log")
+    b = DaphneServer(media_root=tmp_path / "media", log_path=tmp_path / "b.log")
+    try:
+        # A real client sees the 4401 close code (the socket is accepted first).
+        with connect(f"{a.ws_url}/ws/claims/", origin=a.url, open_timeout=10) as anonymous:
+            with pytest.raises(ConnectionClosed) as closed:
+                anonymous.recv(timeout=10)
+            assert closed.value.rcvd.code == 4401
+
+        with connect(f"{a.ws_url}/ws/claims/?token={broker_token}", origin=a.url,
+                     open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "subscribe", "claim_id": str(claim.pk)}))
+            assert json.loads(ws.recv(timeout=10)) == {
+                "type": "subscribed", "claim_id": str(claim.pk)}
+
+            for status in ("processing", "approved"):
+                code, body = api(b, "PATCH", f"/api/claims/{claim.pk}", {"status": status},
+                                 token=staff_token)
+                assert (code, body["status"]) == (200, status), body
+                event = json.loads(ws.recv(timeout=10))
+                assert event["type"] == "claim.status"
+                assert (event["claim_id"], event["status"]) == (str(claim.pk), status)
+
+            ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    finally:
+        a.stop()
+        b.stop()

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "compliance.context.AuditContextMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -157,6 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.PasswordPolicyValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+if TESTING:  # hashing cost is not what the tests measure
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -325,6 +327,11 @@ CONTENT_SECURITY_POLICY = {
 # --- Audit ----------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+# Entries live in compliance.AuditEntry: auditlog's entry plus its place in a hash chain.
+AUDITLOG_LOGENTRY_MODEL = "compliance.AuditEntry"
+MIGRATION_MODULES = {"auditlog": None}  # its own entry table is not used
+# Personal data is kept this many years after a customer's last policy ended.
+GDPR_RETENTION_YEARS = env.int("GDPR_RETENTION_YEARS", default=7)
 
 # --- Logging --------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -125,3 +125,30 @@ def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
     except IntegrityError as exc:
         raise CustomerInvalid("A customer with this email already exists.", field="email") from exc
     return customer
+
+
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "date_of_birth", "address")
+
+
+@transaction.atomic
+def customer_anonymize(*, customer: Customer) -> Customer:
+    """Irreversibly replace the customer's personal data (erasure).
+
+    Kept: the row and its id (policies and claims point to it), the agency, the
+    consent facts (given, when) and the erasure time. The e-mail becomes
+    erased-<id>@erased.invalid, so it stays unique and can never be delivered.
+    The caller records the erasure in the audit trail.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_erased:
+        return customer
+    customer.email = f"erased-{customer.pk}@{ERASED_EMAIL_DOMAIN}"
+    customer.first_name = "Erased"
+    customer.last_name = "Customer"
+    customer.phone = None
+    customer.date_of_birth = None
+    customer.address = None
+    customer.erased_at = timezone.now()
+    customer.save(update_fields=[*PERSONAL_FIELDS, "erased_at", "updated_at"])
+    return customer

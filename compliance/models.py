@@ -1,0 +1,143 @@
+"""The audit trail: auditlog's entry, chained by hash.
+
+Each entry carries its position in the chain (`seq`), the hash of the entry
+before it and its own hash. The hash covers the entry's fixed facts (when, what,
+which object, who, from where, which request) and a digest of its redactable
+payload (object representation, change record, additional data), so a lawful
+erasure can scrub the payload later without breaking the chain: the erasure's
+own entry seals the digest of every scrubbed payload (see compliance.chain).
+"""
+
+import contextvars
+
+from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+# Set only while compliance.chain redacts payloads during an erasure.
+redaction_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "audit_redaction_allowed", default=False
+)
+
+
+class ImmutableEntry(Exception):
+    """Audit entries are written once and never changed or deleted."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if not redaction_allowed.get():
+            raise ImmutableEntry("Audit entries cannot be changed.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ImmutableEntry("Audit entries cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ImmutableEntry("Audit entries cannot be changed.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise ImmutableEntry("Audit entries are appended one by one to the hash chain.")
+
+
+class AuditEntryManager(LogEntryManager.from_queryset(AuditEntryQuerySet)):
+    pass
+
+
+class AuditEntry(AbstractLogEntry):
+    class Action(AbstractLogEntry.Action):
+        TRANSITION = 10
+        CANCEL = 11
+        ERASE = 12
+        EXPORT = 13
+        DOWNLOAD = 14
+        LOGIN = 20
+        LOGIN_FAILED = 21
+        BULK = 30
+
+        choices = AbstractLogEntry.Action.choices + (
+            (TRANSITION, _("status transition")),
+            (CANCEL, _("cancellation")),
+            (ERASE, _("erasure")),
+            (EXPORT, _("export")),
+            (DOWNLOAD, _("download")),
+            (LOGIN, _("login")),
+            (LOGIN_FAILED, _("failed login")),
+            (BULK, _("bulk operation")),
+        )
+
+    # Public names of the actions (API, export).
+    ACTION_NAMES = {
+        Action.CREATE: "create",
+        Action.UPDATE: "update",
+        Action.DELETE: "delete",
+        Action.ACCESS: "access",
+        Action.TRANSITION: "transition",
+        Action.CANCEL: "cancel",
+        Action.ERASE: "erase",
+        Action.EXPORT: "export",
+        Action.DOWNLOAD: "download",
+        Action.LOGIN: "login",
+        Action.LOGIN_FAILED: "login_failed",
+        Action.BULK: "bulk",
+    }
+
+    action = models.PositiveSmallIntegerField(
+        choices=Action.choices, verbose_name=_("action"), db_index=True
+    )
+    seq = models.BigIntegerField(unique=True, editable=False,
+                                 help_text="Position in the hash chain, from 1.")
+    prev_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, editable=False)
+    payload_digest = models.CharField(
+        max_length=64, editable=False,
+        help_text="SHA-256 of the redactable payload as first written.")
+    actor_ref = models.CharField(
+        max_length=64, blank=True, default="", editable=False,
+        help_text="The actor's id as written; survives the user's deletion.")
+    redacted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AuditEntryManager()
+
+    class Meta(AbstractLogEntry.Meta):
+        ordering = ["-seq"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["content_type", "object_pk", "-seq"], name="audit_object"),
+            models.Index(fields=["actor_ref", "-seq"], name="audit_actor"),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.ACTION_NAMES.get(self.action, self.action)} {self.object_repr}"
+
+    @property
+    def action_name(self) -> str:
+        return self.ACTION_NAMES.get(self.action, str(self.action))
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableEntry("Audit entries cannot be changed.")
+        from compliance import chain
+
+        chain.append(self, lambda: super(AuditEntry, self).save(*args, **kwargs))
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableEntry("Audit entries cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """One row: the last sealed entry. Locked FOR UPDATE while an entry is appended,
+    so concurrent writers append one after another and the chain never forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="chainhead_single")]
+
+    def __str__(self):
+        return f"chain head #{self.seq}"

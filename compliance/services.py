@@ -1,0 +1,234 @@
+"""Writes of the compliance app: erasure, export records, retention purge,
+re-encryption of personal data under the newest key."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from auditlog.context import disable_auditlog
+from cryptography.fernet import Fernet, InvalidToken
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+
+from accounts.models import Role, User
+from compliance import audit, chain, selectors
+from compliance.models import AuditEntry
+from config.exceptions import Forbidden
+from customers import crypto
+from customers.fields import EncryptedDateField, EncryptedTextField
+from customers.models import Customer
+from customers.services import PERSONAL_FIELDS, customer_anonymize
+from documents.selectors import documents_of_customer
+from documents.services import document_delete
+
+logger = logging.getLogger("insurance.compliance")
+
+ERASED = "[erased]"
+DOCUMENT_PERSONAL_FIELDS = ("filename", "file", "sha256")
+
+
+def user_may_erase(user) -> bool:
+    """Erasure is irreversible and the insurer's decision as controller (identity
+    of the requester checked, legal holds considered): staff only."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff_role)
+
+
+def user_may_export(user) -> bool:
+    """A subject access export holds the customer's whole audit history: staff only."""
+    return user_may_erase(user)
+
+
+def system_authority() -> User:
+    """The authority of a run without a signed-in person (manage.py, the retention
+    purge): sees every row, is never saved, leaves no actor on entries."""
+    return User(role=Role.STAFF, is_active=True, is_staff=True)
+
+
+def _short(pk) -> str:
+    return str(pk)[:8]
+
+
+def _scrub_changes(changes, fields) -> dict | None:
+    if not isinstance(changes, dict):
+        return changes
+    out = {}
+    for key, values in changes.items():
+        if key in fields and isinstance(values, list | tuple):
+            out[key] = [v if v in ("", "None", None) else ERASED for v in values]
+        else:
+            out[key] = values
+    return out
+
+
+def _scrubber(customer_ct_id: int, document_ct_id: int):
+    def scrub(entry: AuditEntry) -> None:
+        if entry.content_type_id == customer_ct_id:
+            entry.object_repr = f"erased customer {_short(entry.object_pk)}"
+            entry.changes = _scrub_changes(entry.changes, PERSONAL_FIELDS)
+        elif entry.content_type_id == document_ct_id:
+            entry.object_repr = f"erased document {_short(entry.object_pk)}"
+            entry.changes = _scrub_changes(entry.changes, DOCUMENT_PERSONAL_FIELDS)
+        entry.changes_text = ""
+        entry.serialized_data = None
+    return scrub
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    customer: Customer
+    erased_now: bool
+    documents_deleted: int = 0
+    entries_scrubbed: int = 0
+
+
+def customer_erase(*, actor: User | None, customer: Customer, request=None) -> ErasureResult:
+    """Erase one customer's personal data, irreversibly. Idempotent.
+
+    In one transaction: their documents are deleted (bytes after commit), the
+    profile is anonymized, their personal data is scrubbed from the change records
+    of audit entries about them and their documents (and from admin history), and
+    one erasure entry is appended that seals the scrubbing and names no personal
+    data. Policies, claims and amounts stay.
+    """
+    if actor is not None and not user_may_erase(actor):
+        raise Forbidden("Only staff may erase a customer's personal data.")
+    authority = actor or system_authority()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.is_erased:
+            return ErasureResult(customer=customer, erased_now=False)
+        documents = list(documents_of_customer(customer))
+        for document in documents:
+            document_delete(actor=authority, document=document)
+        with disable_auditlog():  # the erasure entry below is this change's one entry
+            customer = customer_anonymize(customer=customer)
+        customer_ct = ContentType.objects.get_for_model(Customer)
+        document_ct = selectors.content_type_for("document")
+        related = selectors.customer_related_ids(customer)
+        about = (selectors.audit_entries_about_customer(customer, related=related)
+                 .filter(content_type__in=[customer_ct, document_ct], redacted_at__isnull=True)
+                 .order_by("seq"))
+        sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk))
+        AdminLogEntry.objects.filter(
+            content_type=customer_ct, object_id=str(customer.pk)
+        ).update(object_repr=f"erased customer {_short(customer.pk)}")
+        if related["document"]:
+            AdminLogEntry.objects.filter(
+                content_type=document_ct, object_id__in=related["document"]
+            ).update(object_repr="erased document")
+        audit.record(
+            instance=customer, action=AuditEntry.Action.ERASE, actor=actor, request=request,
+            object_repr=f"erased customer {_short(customer.pk)}",
+            changes={field: [ERASED, ERASED] for field in PERSONAL_FIELDS},
+            data={
+                "documents_deleted": len(documents),
+                "policies_kept": len(related["policy"]),
+                "claims_kept": len(related["claim"]),
+                chain.REDACTIONS_KEY: sealed,
+            },
+        )
+    logger.info("customer.erased", extra={
+        "event": "customer.erased", "customer_id": str(customer.pk),
+        "documents_deleted": len(documents), "entries_scrubbed": len(sealed)})
+    return ErasureResult(customer=customer, erased_now=True, documents_deleted=len(documents),
+                         entries_scrubbed=len(sealed))
+
+
+def customer_export_record(*, actor: User | None, customer: Customer, request=None) -> dict:
+    """Build the export and append the audit entry saying it was made (and by whom)."""
+    if actor is not None and not user_may_export(actor):
+        raise Forbidden("Only staff may export a customer's personal data.")
+    with transaction.atomic():
+        data = selectors.customer_export(customer=customer)
+        audit.record(
+            instance=customer, action=AuditEntry.Action.EXPORT, actor=actor, request=request,
+            object_repr=f"customer {_short(customer.pk)}",
+            data={"schema_version": data["schema_version"], "counts": {
+                k: len(data[k]) for k in ("policies", "claims", "documents", "audit_entries")}},
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class PurgeItem:
+    customer_id: str
+    last_policy_end: datetime.date | None
+    retained_until: datetime.date
+
+
+def customers_purge(*, dry_run: bool, today: datetime.date | None = None) -> list[PurgeItem]:
+    """Erase every customer past their retention date, each in its own transaction."""
+    from customers.selectors import customer_retention_date
+
+    due = list(selectors.customers_due_for_purge(today=today))
+    items = [PurgeItem(str(c.pk), c.last_policy_end, customer_retention_date(customer=c))
+             for c in due]
+    if not dry_run:
+        for customer in due:
+            customer_erase(actor=None, customer=customer)
+    return items
+
+
+# --- Re-encryption under the newest key -----------------------------------------------
+
+def _encrypted_columns() -> list[tuple[type, list[str]]]:
+    out = []
+    for model in apps.get_models():
+        columns = [f.column for f in model._meta.concrete_fields
+                   if isinstance(f, EncryptedTextField | EncryptedDateField)]
+        if columns:
+            out.append((model, columns))
+    return out
+
+
+def _is_newest(token: str, newest: Fernet) -> bool:
+    try:
+        newest.decrypt(token[len(crypto.PREFIX):].encode())
+        return True
+    except InvalidToken:
+        return False
+
+
+def personal_data_reencrypt(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt every encrypted value that is not under the first (newest) key.
+
+    The plaintext does not change, so this is not a change of the records: no
+    per-row entries; one bulk entry records the run and its counts. A second run
+    finds nothing to do.
+    """
+    keys = settings.FIELD_ENCRYPTION_KEYS
+    newest = Fernet(keys[0].encode() if isinstance(keys[0], str) else keys[0])
+    counts = {"rows_checked": 0, "values_reencrypted": 0}
+    qn = connection.ops.quote_name
+    for model, columns in _encrypted_columns():
+        table, pk = model._meta.db_table, model._meta.pk.column
+        select = (f"SELECT {qn(pk)}, {', '.join(qn(c) for c in columns)} FROM {qn(table)} "
+                  f"ORDER BY {qn(pk)}")
+        with connection.cursor() as cursor:
+            cursor.execute(select)
+            rows = cursor.fetchall()
+        for start in range(0, len(rows), batch_size):
+            with transaction.atomic(), disable_auditlog(), connection.cursor() as cursor:
+                for row in rows[start:start + batch_size]:
+                    counts["rows_checked"] += 1
+                    updates = {}
+                    for column, token in zip(columns, row[1:], strict=True):
+                        if token and not _is_newest(token, newest):
+                            updates[column] = crypto.rotate(token)
+                    if updates:
+                        sets = ", ".join(f"{qn(c)} = %s" for c in updates)
+                        cursor.execute(f"UPDATE {qn(table)} SET {sets} WHERE {qn(pk)} = %s",
+                                       [*updates.values(), row[0]])
+                        counts["values_reencrypted"] += len(updates)
+    if counts["values_reencrypted"]:
+        audit.record(
+            action=AuditEntry.Action.BULK, content_type=ContentType.objects.get_for_model(Customer),
+            object_repr="re-encryption of personal data under the newest key",
+            data={"operation": "reencrypt", **counts},
+        )
+    return counts

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint check-deploy clean
+.PHONY: run test install lint check-deploy clean preview preview-destroy
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON))."; exit 1; }
@@ -31,6 +31,17 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# A preview environment on PostgreSQL (PREVIEW_DATABASE_URL or DATABASE_URL names the
+# server): cloned from a migrated, seeded template, served on PREVIEW_PORT.
+PREVIEW_PORT ?= 8100
+preview: install
+	@test -n "$(NAME)" || { echo "usage: make preview NAME=x"; exit 2; }
+	$(PY) manage.py preview $(NAME) --port $(PREVIEW_PORT) $(PREVIEW_ARGS)
+
+preview-destroy: install
+	@test -n "$(NAME)" || { echo "usage: make preview-destroy NAME=x"; exit 2; }
+	$(PY) manage.py preview $(NAME) --destroy
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache

@@ -4,17 +4,17 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 @never_cache
-@require_GET
+@require_safe
 def health(request):
     return JsonResponse({"status": "healthy", "version": settings.APP_VERSION})
 
 
 @never_cache
-@require_GET
+@require_safe
 def live(request):
     return JsonResponse({"status": "alive"})
 
@@ -45,7 +45,7 @@ def _check_redis() -> dict | None:
 
 
 @never_cache
-@require_GET
+@require_safe
 def ready(request):
     checks = {"database": _check_database()}
     redis_check = _check_redis()

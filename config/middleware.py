@@ -1,13 +1,29 @@
-"""Request id: echo a sane incoming X-Request-ID (or X-Correlation-ID), else make one."""
+"""Request id, one structured log line per request, and the platform's health probes.
 
+RequestIDMiddleware echoes a sane incoming X-Request-ID (or X-Correlation-ID), else
+makes one, puts it on every log record of the request (config.request_context) and
+on the response, and logs one ``http.request`` line: method, path (never the query
+string), status, duration, request id and user id.
+
+HealthProbeMiddleware answers /health, /health/live and /health/ready before host
+validation: a platform probes over plain HTTP with an internal host name (an IP
+address and port, a service name) that is not, and should not be, in ALLOWED_HOSTS.
+"""
+
+import logging
 import re
+import time
 import uuid
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.utils.functional import empty
 
+from config.logging import redact
 from config.request_context import request_id_var
 
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+access_logger = logging.getLogger("insurance.request")
 
 
 def request_id_from(meta) -> str:
@@ -18,7 +34,19 @@ def request_id_from(meta) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIDMiddleware:
+def _user_id(request) -> str | None:
+    """The authenticated user's id, only if something already resolved the user
+    (never costs a query of its own). DRF puts its JWT user on the request too."""
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    wrapped = getattr(user, "_wrapped", user)
+    if wrapped is empty or not getattr(wrapped, "is_authenticated", False):
+        return None
+    return str(wrapped.pk)
+
+
+class _DualMiddleware:
     sync_capable = True
     async_capable = True
 
@@ -28,14 +56,33 @@ class RequestIDMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
 
+
+class RequestIDMiddleware(_DualMiddleware):
     def _before(self, request):
         request.request_id = request_id_from(request.META)
+        request._started = time.perf_counter()
         return request_id_var.set(request.request_id)
 
     def _after(self, request, response, token):
         response["X-Request-ID"] = request.request_id
-        request_id_var.reset(token)
+        try:
+            self._log(request, response)
+        finally:
+            request_id_var.reset(token)
         return response
+
+    def _log(self, request, response):
+        duration_ms = round((time.perf_counter() - request._started) * 1000, 2)
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.INFO
+        access_logger.log(level, "http.request", extra={
+            "event": "http.request",
+            "method": request.method,
+            "path": redact(request.path),
+            "status": status,
+            "duration_ms": duration_ms,
+            "user_id": _user_id(request),
+        })
 
     def __call__(self, request):
         if self.is_async:
@@ -48,3 +95,41 @@ class RequestIDMiddleware:
         token = self._before(request)
         response = await self.get_response(request)
         return self._after(request, response, token)
+
+
+_PROBE = re.compile(r"^/health(?:/(live|ready))?/?$")
+
+
+def _probe_view(request):
+    from config import health
+
+    if request.method not in ("GET", "HEAD"):
+        return None
+    match = _PROBE.match(request.path_info)
+    if match is None:
+        return None
+    return {None: health.health, "live": health.live, "ready": health.ready}[match.group(1)]
+
+
+def _probe_response(view, request):
+    response = view(request)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class HealthProbeMiddleware(_DualMiddleware):
+    """Answers the probes directly: no host check, no session, no SSL redirect."""
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        view = _probe_view(request)
+        if view is not None:
+            return _probe_response(view, request)
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        view = _probe_view(request)
+        if view is not None:
+            return await sync_to_async(_probe_response)(view, request)
+        return await self.get_response(request)

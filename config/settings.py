@@ -63,11 +63,13 @@ INSTALLED_APPS = [
     "claims",
     "documents",
     "compliance",
+    "config",  # operations commands: seed_demo, preview
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
+    "config.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,7 +128,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis with hit/miss counters for /metrics
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ibo"),
             "OPTIONS": {
@@ -146,7 +149,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "config.metrics.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -242,9 +245,16 @@ MIN_PREMIUM = {
 # --- Encryption of personal data at rest ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt. Not SECRET_KEY.
 _DEV_FIELD_KEY = "q3bZ1mH0k7m2iY2C3bM0Q5n3lY6rFZ8R2iYx5Vt9w1E="
-FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS", default=[_DEV_FIELD_KEY] if (DEBUG or TESTING) else []
-)
+# A value that is not a Fernet key (a platform-generated secret) is turned into one
+# with HKDF: see config/keys.py.
+from config.keys import fernet_key
+
+FIELD_ENCRYPTION_KEYS = [
+    fernet_key(key)
+    for key in env.list(
+        "FIELD_ENCRYPTION_KEYS", default=[_DEV_FIELD_KEY] if (DEBUG or TESTING) else []
+    )
+]
 
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -299,11 +309,13 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# /metrics with DEBUG off: direct requests from private addresses, or this bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
     # Probes from the platform come over plain HTTP on an internal host name.
-    SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$", r"^metrics$"]
+    SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$", r"^metrics/?$"]
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not TESTING)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not TESTING)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
 
 api_patterns = [
     path("", include("accounts.urls")),
@@ -20,7 +20,7 @@ urlpatterns = [
     re_path(r"^health/?$", health.health, name="health"),
     re_path(r"^health/live/?$", health.live, name="health-live"),
     re_path(r"^health/ready/?$", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    re_path(r"^metrics/?$", metrics.metrics_view, name="prometheus-django-metrics"),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("portal/", include("config.portal_urls")),

@@ -51,7 +51,7 @@ class Claim(models.Model):
     reported_date = models.DateField(default=timezone.localdate)
     processed_date = models.DateTimeField(null=True, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,7 +90,7 @@ class ClaimStatusChange(models.Model):
     from_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     to_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+                              on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -24,7 +24,7 @@ class Customer(models.Model):
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
     erased_at = models.DateTimeField(null=True, blank=True, db_index=True)

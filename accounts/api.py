@@ -35,7 +35,8 @@ class _AuthView(APIView):
         return Response(exc.as_data(), status=429, headers={"Retry-After": str(exc.retry_after)})
 
     def _unauthorized(self, exc):
-        return Response(exc.as_data(), status=401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        return Response(exc.as_data(), status=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
 
 
 class LoginView(_AuthView):

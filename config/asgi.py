@@ -9,9 +9,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from accounts.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 from config.ws_origin import AllowedHostsOriginValidator  # noqa: E402
 from config.ws_routing import websocket_urlpatterns  # noqa: E402
-from accounts.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

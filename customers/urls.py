@@ -1,5 +1,5 @@
-from customers.api import CustomerViewSet
 from config.routers import OptionalSlashRouter
+from customers.api import CustomerViewSet
 
 router = OptionalSlashRouter()
 router.register("customers", CustomerViewSet, basename="customer")

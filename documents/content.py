@@ -109,8 +109,8 @@ def _check_docx(fileobj) -> None:
 # --- images ------------------------------------------------------------------------
 
 def reencode_image(data, kind: Kind) -> bytes:
-    """Decode and re-encode an image (bytes or a binary file): every piece of metadata (EXIF, GPS, XMP,
-    comments, ICC profiles) is dropped, orientation is applied to the pixels, and
+    """Decode and re-encode an image (bytes or a binary file): every piece of metadata
+    (EXIF, GPS, XMP, comments, ICC profiles) is dropped, orientation is applied to the pixels, and
     the picture is fitted within MAX_IMAGE_SIZE. Decompression bombs and
     undecodable images raise ContentRejected."""
     limit = max_image_pixels()

@@ -1,4 +1,5 @@
 import pytest
+
 from tests.conftest import client_for
 from tests.factories import PASSWORD, UserFactory
 

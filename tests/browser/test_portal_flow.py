@@ -229,3 +229,24 @@ def test_signing_out_closes_the_portal(server, people, browser):
     expect(page).to_have_url(re.compile(r"/portal/login/$"))
     page.goto(f"{server.url}/portal/claims/")
     expect(page).to_have_url(re.compile(r"/portal/login/\?next=/portal/claims/$"))
+
+
+def test_api_docs_render_without_outside_scripts(server, browser):
+    """Integrators' interactive docs: Swagger UI served by the app itself, under CSP."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    problems: list[str] = []
+    outside: list[str] = []
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _watch_console(page, problems)
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith(server.url) and not request.url.startswith("data:")
+            else None)
+    page.goto(f"{server.url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Insurance back-office API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/claims").first).to_be_visible()
+    _shot(page, "12-api-docs")
+    assert outside == []
+    assert problems == []

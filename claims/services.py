@@ -20,6 +20,7 @@ from claims.models import (
 from claims.selectors import claims_visible_to
 from config import metrics
 from config.exceptions import Conflict, DomainError, Forbidden
+from config.request_context import acting_for_actor
 from policies.models import PolicyStatus
 from policies.selectors import policies_visible_to
 
@@ -52,6 +53,7 @@ def user_may_decide(user: User) -> bool:
     return user.is_staff_role or (user.is_integrator and user.has_perm("claims.decide_claim"))
 
 
+@acting_for_actor
 @transaction.atomic
 def claim_create(
     *,
@@ -115,6 +117,7 @@ def claim_create(
     return claim
 
 
+@acting_for_actor
 @transaction.atomic
 def claim_transition(*, claim_id, to: str, actor: User) -> Claim:
     """Move a claim along TRANSITIONS. Concurrent calls serialize on the row lock:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib.auth import get_user_model
 
-from config.request_context import request_id_var
+from config.request_context import actor_var, request_id_var
 
 _request: ContextVar = ContextVar("audit_request", default=None)
 
@@ -57,6 +57,8 @@ def apply(entry) -> None:
     request = _request.get()
     if entry.actor_id is None:
         actor = values.get("actor")
+        if actor is None:
+            actor = actor_var.get()
         if actor is None and request is not None:
             actor = _user_of(request)
         if isinstance(actor, get_user_model()) and actor.pk is not None:

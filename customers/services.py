@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 from config.exceptions import DomainError
+from config.request_context import acting_for_actor
 from customers.models import Customer
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -63,6 +64,7 @@ def _agency_for(*, actor: User, broker: Agency | None) -> Agency | None:
     return broker
 
 
+@acting_for_actor
 @transaction.atomic
 def customer_create(
     *,
@@ -100,6 +102,7 @@ def customer_create(
     return customer
 
 
+@acting_for_actor
 @transaction.atomic
 def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)

@@ -22,6 +22,7 @@ from accounts.models import User
 from claims.models import Claim
 from claims.selectors import claims_visible_to
 from config.exceptions import DomainError
+from config.request_context import acting_for_actor
 from documents import content
 from documents.models import Document, DocumentType, document_storage
 
@@ -97,6 +98,7 @@ def _spool(uploaded_file) -> tuple[tempfile.SpooledTemporaryFile, bytes, int]:
     return spool, bytes(head), size
 
 
+@acting_for_actor
 def document_create(*, actor: User, claim: Claim, uploaded_file, document_type: str) -> Document:
     """Check, clean and store one file for a claim the actor may see.
 
@@ -185,6 +187,7 @@ def _store_bytes(document: Document, spool) -> None:
         document.save(update_fields=["file"])
 
 
+@acting_for_actor
 def document_delete(*, actor: User, document: Document) -> None:
     """Remove the row now and its bytes once the deletion is committed."""
     if not claims_visible_to(actor).filter(pk=document.claim_id).exists():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from config import metrics
 from config.exceptions import Conflict, DomainError
+from config.request_context import acting_for_actor
 from customers.selectors import customers_visible_to
 from policies.models import Policy, PolicyStatus, PolicyType, status_for_dates
 
@@ -48,6 +49,7 @@ def _validate(*, policy_type, premium_amount, coverage_amount, start_date, end_d
         raise PolicyInvalid("The end date must be after the start date.", field="end_date")
 
 
+@acting_for_actor
 @transaction.atomic
 def policy_create(
     *,
@@ -97,6 +99,7 @@ def _policy_created_metrics(policy: Policy) -> None:
                                          "policy_type": policy.policy_type})
 
 
+@acting_for_actor
 @transaction.atomic
 def policy_cancel(*, actor: User, policy: Policy, reason: str) -> Policy:
     policy = Policy.objects.select_for_update().get(pk=policy.pk)

@@ -99,3 +99,15 @@ def test_openapi_schema_lists_every_endpoint(anon_client):
                  "/api/claims", "/api/claims/{id}"):
         assert any(p.rstrip("/") == path for p in paths), path
     assert anon_client.get("/api/docs").status_code == 200
+
+
+def test_throttled_requests_get_429_with_retry_after(broker_client, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute",
+                                                             "anon": "3/minute"})
+    codes = [broker_client.get("/api/customers").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    r = broker_client.get("/api/customers")
+    assert r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= 60

@@ -3,7 +3,6 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
@@ -12,7 +11,7 @@ from accounts.views import portal_page, render_page
 from claims import services
 from claims.forms import ClaimFilterForm, ClaimReportForm
 from claims.models import OPEN_STATUSES, ClaimStatus, ClaimStatusChange
-from claims.selectors import claims_visible_to
+from claims.selectors import claim_status_counts, claims_visible_to, recent_activity
 from config.exceptions import DomainError
 from customers.selectors import customers_visible_to
 from policies.models import PolicyStatus, PolicyType
@@ -30,38 +29,34 @@ def _actor_label(change: ClaimStatusChange, user) -> str:
     return "claims staff" if change.actor.is_staff_role else "your agency"
 
 
-def _recent_activity(user) -> list[dict]:
-    claims = claims_visible_to(user)
+def _activity_items(user) -> list[dict]:
+    """The agency's recent events (from the selector), worded and linked for the page."""
     items = []
-    for customer in customers_visible_to(user).order_by("-created_at")[:RECENT]:
-        items.append({"when": customer.created_at, "text": f"Customer {customer} added",
-                      "url": reverse("portal:customer-detail", args=[customer.pk])})
-    for policy in policies_visible_to(user).order_by("-created_at")[:RECENT]:
-        items.append({"when": policy.created_at,
-                      "text": f"Policy {policy.policy_number} ({policy.get_policy_type_display()})"
-                              f" written for {policy.customer}",
-                      "url": reverse("portal:policy-detail", args=[policy.pk])})
-    for claim in claims.order_by("-created_at")[:RECENT]:
-        items.append({"when": claim.created_at,
-                      "text": f"Claim {claim.claim_number} reported",
-                      "url": reverse("portal:claim-detail", args=[claim.pk])})
-    changes = (ClaimStatusChange.objects.filter(claim__in=claims.values("pk"))
-               .select_related("claim", "actor").order_by("-changed_at", "-id")[:RECENT])
-    for change in changes:
-        items.append({"when": change.changed_at,
-                      "text": f"Claim {change.claim.claim_number} moved to "
-                              f"{change.get_to_status_display().lower()} by "
-                              f"{_actor_label(change, user)}",
-                      "url": reverse("portal:claim-detail", args=[change.claim_id])})
-    items.sort(key=lambda item: item["when"], reverse=True)
-    return items[: RECENT * 2]
+    for kind, obj in recent_activity(user, limit=RECENT):
+        if kind == "customer":
+            items.append({"when": obj.created_at, "text": f"Customer {obj} added",
+                          "url": reverse("portal:customer-detail", args=[obj.pk])})
+        elif kind == "policy":
+            items.append({"when": obj.created_at,
+                          "text": f"Policy {obj.policy_number} ({obj.get_policy_type_display()})"
+                                  f" written for {obj.customer}",
+                          "url": reverse("portal:policy-detail", args=[obj.pk])})
+        elif kind == "claim":
+            items.append({"when": obj.created_at, "text": f"Claim {obj.claim_number} reported",
+                          "url": reverse("portal:claim-detail", args=[obj.pk])})
+        else:
+            items.append({"when": obj.changed_at,
+                          "text": f"Claim {obj.claim.claim_number} moved to "
+                                  f"{obj.get_to_status_display().lower()} by "
+                                  f"{_actor_label(obj, user)}",
+                          "url": reverse("portal:claim-detail", args=[obj.claim_id])})
+    return items
 
 
 @portal_page
 def dashboard(request):
     user = request.user
-    counts = dict(claims_visible_to(user).order_by().values_list("status")
-                  .annotate(n=Count("id")))
+    counts = claim_status_counts(user)
     claim_counts = [
         {"status": status, "label": ClaimStatus(status).label, "count": counts.get(status, 0),
          "open": status in OPEN_STATUSES, "url": f"{reverse('portal:claim-list')}?status={status}"}
@@ -74,7 +69,7 @@ def dashboard(request):
         "claim_counts": claim_counts,
         "open_total": sum(c["count"] for c in claim_counts if c["open"]),
         "policy_rows": policy_rows,
-        "activity": _recent_activity(user),
+        "activity": _activity_items(user),
     })
 
 

@@ -19,8 +19,8 @@ from documents.uploads import DocumentUploadHandler, check_declared_length
 
 def _claim_page(request, claim, form, *, status=200):
     partial = None
-    if request.htmx and request.htmx.target == "claim-history":
-        partial = "history"
+    if request.htmx and request.htmx.target in ("claim-history", "claim-details"):
+        partial = request.htmx.target.removeprefix("claim-")
     return render_page(request, "claims/claim_detail.html", {
         "claim": claim,
         "history": claim_history(claim=claim),

@@ -190,6 +190,7 @@ def test_broker_day_with_live_claim_status(server, people, browser):
     expect(badge).to_have_text("Approved")
     expect(list_badge).to_have_text("Approved")
     expect(page.locator("#claim-history")).to_contain_text("Processing → Approved")
+    expect(page.locator("#claim-details")).to_contain_text("Decided")
     expect(page.locator("#live-announcer")).to_contain_text("is now approved")
     _shot(page, "07-claim-approved")
     _shot(listing, "08-claims-list")

@@ -79,8 +79,12 @@ def test_detail_shows_history_and_the_htmx_panel_reloads_alone(portal, claim, st
     assert 'hx-trigger="claim-status-changed from:body"' in body
     panel = portal.get(f"/portal/claims/{claim.pk}/",
                        headers={**HTMX, "HX-Target": "claim-history"}).content.decode()
-    assert panel.lstrip().startswith('<section class="card" id="claim-history"')
+    assert panel.lstrip().startswith('<section class="card" aria-labelledby="history-heading"')
     assert "Approved" in panel and "Documents" not in panel
+    details = portal.get(f"/portal/claims/{claim.pk}/",
+                         headers={**HTMX, "HX-Target": "claim-details"}).content.decode()
+    assert details.lstrip().startswith('<section class="card" aria-labelledby="claim-heading"')
+    assert "<dt>Decided</dt>" in details and "Status history" not in details
 
 
 @pytest.mark.parametrize("rows", [1, 6])

@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, QuerySet
 
 from accounts.models import User
 from claims.models import Claim, ClaimStatusChange
@@ -15,18 +15,8 @@ def claims_visible_to(user: User) -> QuerySet[Claim]:
     return qs
 
 
-def claim_get(*, user: User, pk) -> Claim:
-    return claims_visible_to(user).get(pk=pk)
-
-
 def claim_history(*, claim: Claim) -> QuerySet[ClaimStatusChange]:
     return claim.status_changes.select_related("actor").order_by("changed_at", "id")
-
-
-def with_history(qs: QuerySet[Claim]) -> QuerySet[Claim]:
-    return qs.prefetch_related(
-        Prefetch("status_changes", queryset=ClaimStatusChange.objects.order_by("changed_at", "id"))
-    )
 
 
 def claim_status_counts(user: User) -> dict[str, int]:

@@ -13,10 +13,6 @@ def policies_visible_to(user: User) -> QuerySet[Policy]:
     return qs
 
 
-def policy_get(*, user: User, pk) -> Policy:
-    return policies_visible_to(user).get(pk=pk)
-
-
 def policy_summary(*, user: User) -> list[dict]:
     """Count, total and average premium of the caller's active policies, by type."""
     rows = (

@@ -1,6 +1,6 @@
 from django import forms
 
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 class LoginForm(forms.Form):

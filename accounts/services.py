@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout
 from accounts.models import Agency, Role, User
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 class LoginLocked(DomainError):

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from claims import services
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
 from claims.selectors import claims_visible_to
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 class ClaimStatusChangeInline(admin.TabularInline):

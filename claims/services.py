@@ -18,9 +18,9 @@ from claims.models import (
     allowed_next,
 )
 from claims.selectors import claims_visible_to
-from config import metrics
-from config.exceptions import Conflict, DomainError, Forbidden
-from config.request_context import acting_for_actor
+from core import metrics
+from core.exceptions import Conflict, DomainError, Forbidden
+from core.request_context import acting_for_actor
 from policies.models import PolicyStatus
 from policies.selectors import policies_visible_to
 

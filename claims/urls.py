@@ -1,5 +1,5 @@
 from claims.api import ClaimViewSet
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("claims", ClaimViewSet, basename="claim")

@@ -12,7 +12,7 @@ from claims import services
 from claims.forms import ClaimFilterForm, ClaimReportForm
 from claims.models import OPEN_STATUSES, ClaimStatus, ClaimStatusChange
 from claims.selectors import claim_status_counts, claims_visible_to, recent_activity
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 from customers.selectors import customers_visible_to
 from policies.models import PolicyStatus, PolicyType
 from policies.selectors import policies_visible_to, policy_summary

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib.auth import get_user_model
 
-from config.request_context import actor_var, request_id_var
+from core.request_context import actor_var, request_id_var
 
 _request: ContextVar = ContextVar("audit_request", default=None)
 

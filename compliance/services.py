@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from accounts.models import Role, User
 from compliance import audit, chain, selectors
 from compliance.models import AuditEntry
-from config.exceptions import Forbidden
+from core.exceptions import Forbidden
 from customers import crypto
 from customers.fields import EncryptedDateField, EncryptedTextField
 from customers.models import Customer

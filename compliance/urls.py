@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from compliance.api import AuditEntryViewSet, CustomerGdprDeleteView, CustomerGdprExportView
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("audit-logs", AuditEntryViewSet, basename="audit-log")

@@ -1,7 +1,7 @@
 """Request id, one structured log line per request, and the platform's health probes.
 
 RequestIDMiddleware echoes a sane incoming X-Request-ID (or X-Correlation-ID), else
-makes one, puts it on every log record of the request (config.request_context) and
+makes one, puts it on every log record of the request (core.request_context) and
 on the response, and logs one ``http.request`` line: method, path (never the query
 string), status, duration, request id and user id.
 
@@ -18,8 +18,8 @@ import uuid
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.utils.functional import empty
 
-from config.logging import redact
-from config.request_context import request_id_var
+from core.logging import redact
+from core.request_context import request_id_var
 
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "claims",
     "documents",
     "compliance",
-    "config",  # operations commands: seed_demo, preview
+    "demo",  # operations commands: seed_demo, preview
 ]
 
 MIDDLEWARE = [
@@ -150,7 +150,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "config.metrics.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "core.metrics.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -180,15 +180,15 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "config.filters.StableOrderingFilter",
+        "core.filters.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -251,7 +251,7 @@ MIN_PREMIUM = {
 _DEV_FIELD_KEY = "q3bZ1mH0k7m2iY2C3bM0Q5n3lY6rFZ8R2iYx5Vt9w1E="
 # A value that is not a Fernet key (a platform-generated secret) is turned into one
 # with HKDF: see config/keys.py.
-from config.keys import fernet_key
+from core.keys import fernet_key
 
 FIELD_ENCRYPTION_KEYS = [
     fernet_key(key)
@@ -354,8 +354,8 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIDFilter"}},
-    "formatters": {"json": {"()": "config.logging.JSONFormatter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIDFilter"}},
+    "formatters": {"json": {"()": "core.logging.JSONFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -4,7 +4,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import health, metrics
+from config import health
+from core import metrics
 
 api_patterns = [
     path("", include("accounts.urls")),

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Agency, User
-from config.exceptions import DomainError
-from config.request_context import acting_for_actor
+from core.exceptions import DomainError
+from core.request_context import acting_for_actor
 from customers.models import Customer
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")

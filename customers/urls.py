@@ -1,4 +1,4 @@
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from customers.api import CustomerViewSet
 
 router = OptionalSlashRouter()

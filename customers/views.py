@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 from customers import services
 from customers.forms import CustomerForm, CustomerSearchForm
 from customers.selectors import customers_visible_to

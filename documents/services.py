@@ -21,8 +21,8 @@ from rest_framework import status
 from accounts.models import User
 from claims.models import Claim
 from claims.selectors import claims_visible_to
-from config.exceptions import DomainError
-from config.request_context import acting_for_actor
+from core.exceptions import DomainError
+from core.request_context import acting_for_actor
 from documents import content
 from documents.models import Document, DocumentType, document_storage
 

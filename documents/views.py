@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
 from claims.selectors import claim_history, claims_visible_to
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 from documents import services
 from documents.downloads import document_response
 from documents.forms import DocumentUploadForm

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 from policies import services
 from policies.models import Policy
 from policies.selectors import policies_visible_to

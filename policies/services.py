@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config import metrics
-from config.exceptions import Conflict, DomainError
-from config.request_context import acting_for_actor
+from core import metrics
+from core.exceptions import Conflict, DomainError
+from core.request_context import acting_for_actor
 from customers.selectors import customers_visible_to
 from policies.models import Policy, PolicyStatus, PolicyType, status_for_dates
 

@@ -1,4 +1,4 @@
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from policies.api import PolicyViewSet
 
 router = OptionalSlashRouter()

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 from customers.selectors import customers_visible_to
 from policies import services
 from policies.forms import PolicyCancelForm, PolicyForm

@@ -37,7 +37,7 @@ def probe(env: dict) -> dict:
 def test_embedded_defaults_with_no_environment():
     got = probe({})
     assert got["db"] == "django.db.backends.sqlite3"
-    assert "locmem" in got["cache"] or got["cache"].startswith("config")
+    assert "locmem" in got["cache"] or got["cache"].startswith("core")
     assert got["layer"] == "channels.layers.InMemoryChannelLayer"
     assert got["storage"].endswith("FileSystemStorage")
     assert got["debug"] is True

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
-from config.keys import fernet_key, is_fernet_key
+from core.keys import fernet_key, is_fernet_key
 
 ROOT = Path(django_settings.BASE_DIR)
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.logging import JSONFormatter, RequestIDFilter
+from core.logging import JSONFormatter, RequestIDFilter
 from tests.factories import PASSWORD
 
 EMAIL = "jordan.applicant@example.test"

@@ -12,8 +12,8 @@ from django.db import connection
 
 from accounts.models import Agency, User
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
-from config import demo
 from customers.models import Customer
+from demo import book as demo
 from documents.models import Document, document_storage
 from policies.models import Policy, PolicyStatus
 from tests.factories import CustomerFactory

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import Role
-from config.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""Load a synthetic demo book (see config.demo): idempotent, deterministic per --seed."""
+"""Load a synthetic demo book (see demo.book): idempotent, deterministic per --seed."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config import demo
+from demo import book as demo
 
 
 class Command(BaseCommand):

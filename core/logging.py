@@ -12,7 +12,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from config.request_context import request_id_var
+from core.request_context import request_id_var
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -87,7 +87,7 @@ def fingerprint(seed_args: list[str]) -> str:
     """Changes when a migration, the demo book or the seed options change."""
     digest = hashlib.sha256(" ".join(seed_args).encode())
     base = Path(settings.BASE_DIR)
-    for path in sorted(base.glob("*/migrations/*.py")) + [base / "config" / "demo.py"]:
+    for path in sorted(base.glob("*/migrations/*.py")) + [base / "demo" / "book.py"]:
         digest.update(path.as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -135,15 +135,20 @@ def classify(entry: AuditEntry) -> None:
     entry.additional_data = extra
 
 
-def redact(entries: list[AuditEntry], scrub: Callable[[AuditEntry], None]) -> dict[str, str]:
+def redact(entries: list[AuditEntry], scrub: Callable[[AuditEntry], bool | None]
+           ) -> dict[str, str]:
     """Scrub the payload of each entry in place; returns {seq: new payload digest},
-    which the caller must seal into its erasure entry (same transaction)."""
+    which the caller must seal into its erasure entry (same transaction). An entry
+    for which `scrub` returns False held nothing to scrub and is left alone. An
+    entry may be scrubbed again by a later erasure (it named two people): the
+    latest erasure's seal is the one that counts."""
     sealed: dict[str, str] = {}
     now = timezone.now()
     token = redaction_allowed.set(True)
     try:
         for entry in entries:
-            scrub(entry)
+            if scrub(entry) is False:
+                continue
             digest = payload_digest(entry)
             AuditEntry.objects.filter(pk=entry.pk).update(
                 object_repr=entry.object_repr, changes=entry.changes,
@@ -182,13 +187,13 @@ class Report:
 
 
 def _redaction_map() -> dict[int, tuple[int, str]]:
-    """seq of a scrubbed entry -> (seq of the erasure that scrubbed it, digest)."""
+    """seq of a scrubbed entry -> (seq of the latest erasure that scrubbed it, digest)."""
     out: dict[int, tuple[int, str]] = {}
     rows = (AuditEntry.objects.filter(action=AuditEntry.Action.ERASE)
             .order_by("seq").values_list("seq", "additional_data"))
     for seq, data in rows:
         for target, digest in ((data or {}).get(REDACTIONS_KEY) or {}).items():
-            out.setdefault(int(target), (seq, digest))
+            out[int(target)] = (seq, digest)
     return out
 
 

@@ -14,17 +14,24 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Q
 
 from accounts.models import Role, User
+from claims.models import Claim
+from claims.services import claims_anonymize
 from compliance import audit, chain, selectors
 from compliance.models import AuditEntry
 from core.exceptions import Forbidden
+from core.redact import Redactor
 from customers import crypto
 from customers.fields import EncryptedDateField, EncryptedTextField
 from customers.models import Customer
-from customers.services import PERSONAL_FIELDS, customer_anonymize
+from customers.services import PERSONAL_FIELDS, customer_anonymize, customer_redactor
+from documents.models import Document
 from documents.selectors import documents_of_customer
-from documents.services import document_delete
+from documents.services import document_delete, documents_anonymize
+from policies.models import Policy
+from policies.services import policies_anonymize
 
 logger = logging.getLogger("insurance.compliance")
 
@@ -65,17 +72,96 @@ def _scrub_changes(changes, fields) -> dict | None:
     return out
 
 
-def _scrubber(customer_ct_id: int, document_ct_id: int):
-    def scrub(entry: AuditEntry) -> None:
+def _scrub_entry(entry: AuditEntry, redactor: Redactor) -> None:
+    entry.object_repr = redactor.text(entry.object_repr or "")
+    entry.changes = redactor.value(entry.changes)
+    entry.changes_text = redactor.text(entry.changes_text or "")
+    entry.serialized_data = redactor.value(entry.serialized_data)
+    entry.additional_data = redactor.value(entry.additional_data)
+
+
+def _scrubber(customer_ct_id: int, document_ct_id: int, redactor: Redactor):
+    """Scrubs one entry about the customer's own records; False when it holds
+    nothing of theirs (then it is left as written)."""
+    def scrub(entry: AuditEntry) -> bool:
+        before = chain.payload_digest(entry)
         if entry.content_type_id == customer_ct_id:
             entry.object_repr = f"erased customer {_short(entry.object_pk)}"
             entry.changes = _scrub_changes(entry.changes, PERSONAL_FIELDS)
+            entry.changes_text = ""
+            entry.serialized_data = None
         elif entry.content_type_id == document_ct_id:
             entry.object_repr = f"erased document {_short(entry.object_pk)}"
             entry.changes = _scrub_changes(entry.changes, DOCUMENT_PERSONAL_FIELDS)
-        entry.changes_text = ""
-        entry.serialized_data = None
+            entry.changes_text = ""
+            entry.serialized_data = None
+        _scrub_entry(entry, redactor)
+        return chain.payload_digest(entry) != before
     return scrub
+
+
+def _distinctive_scrubber(redactor: Redactor):
+    """Scrubs an entry about someone else's record that names the customer."""
+    def scrub(entry: AuditEntry) -> bool:
+        before = chain.payload_digest(entry)
+        _scrub_entry(entry, redactor)
+        return chain.payload_digest(entry) != before
+    return scrub
+
+
+def _mentions(fields: tuple[str, ...], redactor: Redactor) -> Q:
+    """Rows whose text may name the person (a cheap filter before the exact match)."""
+    q = Q(pk__in=[])
+    for needle in redactor.needles:
+        for field in fields:
+            q |= Q(**{f"{field}__icontains": needle})
+    return q
+
+
+def _scrub_admin_history(entries, redactor: Redactor) -> int:
+    changed = 0
+    for entry in entries.only("pk", "object_repr", "change_message"):
+        repr_, message = redactor.text(entry.object_repr), redactor.text(entry.change_message)
+        if (repr_, message) != (entry.object_repr, entry.change_message):
+            AdminLogEntry.objects.filter(pk=entry.pk).update(
+                object_repr=repr_[:200], change_message=message)
+            changed += 1
+    return changed
+
+
+def _scrub_free_text(*, customer: Customer, related: dict, full: Redactor,
+                     distinctive: Redactor) -> dict[str, int]:
+    """Each app scrubs its own text: every trace in the customer's own records,
+    and the unmistakable ones (full name, e-mail, phone, address) in others'."""
+    own_claims = Claim.objects.filter(pk__in=related["claim"])
+    own_policies = Policy.objects.filter(pk__in=related["policy"])
+    others_claims = Claim.objects.exclude(pk__in=related["claim"])
+    others_policies = Policy.objects.exclude(pk__in=related["policy"])
+    others_documents = Document.objects.exclude(claim_id__in=related["claim"])
+    counts = {
+        "claims": claims_anonymize(claims=own_claims, redactor=full)
+        + claims_anonymize(claims=others_claims.filter(_mentions(("description",), distinctive)),
+                           redactor=distinctive),
+        "policies": policies_anonymize(policies=own_policies, redactor=full)
+        + policies_anonymize(
+            policies=others_policies.filter(_mentions(("cancellation_reason",), distinctive)),
+            redactor=distinctive),
+        "documents": documents_anonymize(
+            documents=others_documents.filter(_mentions(("filename",), distinctive)),
+            redactor=distinctive),
+    }
+    own_admin = Q(content_type=ContentType.objects.get_for_model(Customer),
+                  object_id=str(customer.pk))
+    for kind in ("policy", "claim", "document"):
+        if related[kind]:
+            own_admin |= Q(content_type=selectors.content_type_for(kind),
+                           object_id__in=related[kind])
+    admin_own = AdminLogEntry.objects.filter(own_admin)
+    counts["admin_history"] = _scrub_admin_history(admin_own, full) + _scrub_admin_history(
+        AdminLogEntry.objects.exclude(pk__in=admin_own.values("pk"))
+        .filter(_mentions(("object_repr", "change_message"), distinctive)),
+        distinctive)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -102,18 +188,29 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.is_erased:
             return ErasureResult(customer=customer, erased_now=False)
+        full = customer_redactor(customer=customer)
+        distinctive = customer_redactor(customer=customer, distinctive=True)
+        related = selectors.customer_related_ids(customer)
         documents = list(documents_of_customer(customer))
         for document in documents:
             document_delete(actor=authority, document=document)
+        scrubbed_text = _scrub_free_text(customer=customer, related=related, full=full,
+                                         distinctive=distinctive)
         with disable_auditlog():  # the erasure entry below is this change's one entry
             customer = customer_anonymize(customer=customer)
         customer_ct = ContentType.objects.get_for_model(Customer)
         document_ct = selectors.content_type_for("document")
-        related = selectors.customer_related_ids(customer)
         about = (selectors.audit_entries_about_customer(customer, related=related)
-                 .filter(content_type__in=[customer_ct, document_ct], redacted_at__isnull=True)
-                 .order_by("seq"))
-        sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk))
+                 .filter(redacted_at__isnull=True).order_by("seq"))
+        sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk, full))
+        mentioning = (AuditEntry.objects
+                      .exclude(pk__in=selectors.audit_entries_about_customer(
+                          customer, related=related).values("pk"))
+                      .exclude(action=AuditEntry.Action.ERASE)
+                      .filter(_mentions(("object_repr", "changes", "changes_text",
+                                         "additional_data"), distinctive))
+                      .order_by("seq"))
+        sealed.update(chain.redact(list(mentioning), _distinctive_scrubber(distinctive)))
         AdminLogEntry.objects.filter(
             content_type=customer_ct, object_id=str(customer.pk)
         ).update(object_repr=f"erased customer {_short(customer.pk)}")
@@ -129,6 +226,7 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
                 "documents_deleted": len(documents),
                 "policies_kept": len(related["policy"]),
                 "claims_kept": len(related["claim"]),
+                "free_text_scrubbed": scrubbed_text,
                 chain.REDACTIONS_KEY: sealed,
             },
         )

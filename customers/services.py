@@ -1,6 +1,7 @@
 import datetime
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 from core.exceptions import DomainError
+from core.redact import PersonalData, Redactor
 from core.request_context import acting_for_actor
 from customers.models import Customer
 
@@ -131,6 +133,17 @@ def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
 
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
+
+
+def customer_redactor(*, customer: Customer, distinctive: bool = False) -> Redactor:
+    """What finds this customer's personal data in free text (see core.redact):
+    built before erasure, from the data about to be erased."""
+    person = PersonalData(
+        first_name=customer.first_name or "", last_name=customer.last_name or "",
+        email=customer.email or "", phone=customer.phone or "",
+        date_of_birth=customer.date_of_birth, address=customer.address or "")
+    return Redactor.for_person(person, distinctive=distinctive,
+                               region=settings.PHONE_DEFAULT_REGION)
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "date_of_birth", "address")
 
 

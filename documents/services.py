@@ -13,6 +13,7 @@ import logging
 import tempfile
 import uuid
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -211,3 +212,19 @@ def _delete_bytes(name: str, document_id: str) -> None:
         logger.exception("document.bytes_delete_failed", extra={
             "event": "document.bytes_delete_failed", "document_id": document_id,
             "stored_name": name})
+
+
+@transaction.atomic
+def documents_anonymize(*, documents, redactor) -> int:
+    """Scrub one person's data (a `core.redact.Redactor`) from the original names
+    of these documents (erasure); the bytes are stored under a random name.
+    Written without a change record. Returns how many changed."""
+    changed = 0
+    for pk, filename in (documents.select_for_update(of=("self",))
+                         .values_list("pk", "filename")):
+        scrubbed = redactor.filename(filename)
+        if scrubbed != filename:
+            with disable_auditlog():  # the erasure's own entry accounts for it
+                Document.objects.filter(pk=pk).update(filename=scrubbed)
+            changed += 1
+    return changed

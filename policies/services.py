@@ -3,6 +3,7 @@ import logging
 import secrets
 from decimal import Decimal
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -141,3 +142,19 @@ def policies_refresh_status(*, today: datetime.date | None = None) -> dict[str, 
             policy.save(update_fields=["status", "updated_at"])
             counts["activated" if new == PolicyStatus.ACTIVE else "expired"] += 1
     return counts
+
+
+@transaction.atomic
+def policies_anonymize(*, policies, redactor) -> int:
+    """Scrub one person's data (a `core.redact.Redactor`) from the free text of
+    these policies (erasure): the cancellation reason. Written without a change
+    record, which would carry the text being erased. Returns how many changed."""
+    changed = 0
+    for pk, reason in (policies.select_for_update(of=("self",))
+                       .values_list("pk", "cancellation_reason")):
+        scrubbed = redactor.text(reason)
+        if scrubbed != reason:
+            with disable_auditlog():  # the erasure's own entry accounts for it
+                Policy.objects.filter(pk=pk).update(cancellation_reason=scrubbed)
+            changed += 1
+    return changed

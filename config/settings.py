@@ -101,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
+            # {{ amount|money }} and friends, in every template (portal and admin).
+            "builtins": ["core.templatetags.formatting"],
         },
     },
 ]
@@ -245,6 +247,12 @@ MIN_PREMIUM = {
     kind: Decimal(env.str(f"MIN_PREMIUM_{kind.upper()}", default=_default_min))
     for kind in ("auto", "home", "life", "health")
 }
+
+# --- How amounts and phone numbers are written ----------------------------------
+# ISO 4217 code of the currency every amount is in (shown as £1,998.48 for GBP).
+CURRENCY = env.str("CURRENCY", default="GBP").upper()
+# Region assumed for a phone number typed without its country code (07700 900123).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB").upper()
 
 # --- Encryption of personal data at rest ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt. Not SECRET_KEY.

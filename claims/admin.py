@@ -4,6 +4,7 @@ from claims import services
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
 from claims.selectors import claims_visible_to
 from core.exceptions import DomainError
+from core.formatting import counted, money
 
 
 class ClaimStatusChangeInline(admin.TabularInline):
@@ -19,7 +20,7 @@ class ClaimStatusChangeInline(admin.TabularInline):
 
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
-    list_display = ("claim_number", "policy", "claim_type", "status", "claim_amount",
+    list_display = ("claim_number", "policy", "claim_type", "status", "amount",
                     "incident_date", "reported_date", "processed_date")
     list_filter = ("status", "claim_type", "reported_date")
     list_select_related = ("policy",)
@@ -36,6 +37,10 @@ class ClaimAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return claims_visible_to(request.user)
 
+    @admin.display(description="Amount", ordering="claim_amount")
+    def amount(self, claim):
+        return money(claim.claim_amount)
+
     def has_add_permission(self, request):
         return False
 
@@ -51,7 +56,7 @@ class ClaimAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{claim}: {exc.message}", messages.WARNING)
         if done:
-            self.message_user(request, f"{done} claim(s) now {to}.", messages.SUCCESS)
+            self.message_user(request, f"{counted(done, 'claim')} now {to}.", messages.SUCCESS)
 
     @admin.action(description="Start processing selected claims", permissions=["change"])
     def start_processing(self, request, queryset):

@@ -9,7 +9,9 @@ class ClaimFilterForm(forms.Form):
 
 
 class ClaimReportForm(forms.Form):
-    claim_type = forms.ChoiceField(label="Type of claim", choices=ClaimType.choices)
+    claim_type = forms.ChoiceField(
+        label="Type of claim", choices=[("", "Choose…"), *ClaimType.choices],
+        error_messages={"required": "Choose the type of claim."})
     incident_date = forms.DateField(label="Date of the incident",
                                     widget=forms.DateInput(attrs={"type": "date"}))
     claim_amount = forms.DecimalField(label="Amount claimed", max_digits=14, decimal_places=2,

@@ -21,6 +21,7 @@ from claims.models import (
 from claims.selectors import claims_visible_to
 from core import metrics
 from core.exceptions import Conflict, DomainError, Forbidden
+from core.formatting import day, money, with_article
 from core.request_context import acting_for_actor
 from policies.models import PolicyStatus
 from policies.selectors import policies_visible_to
@@ -38,10 +39,11 @@ class TransitionNotAllowed(Conflict):
     def __init__(self, *, current: str, requested: str):
         allowed = allowed_next(current)
         if allowed:
-            text = (f"A {current} claim cannot become {requested}; "
+            text = (f"{with_article(current, capital=True)} claim cannot become {requested}; "
                     f"allowed next: {', '.join(allowed)}.")
         else:
-            text = f"A {current} claim is final and cannot become {requested}."
+            text = (f"{with_article(current, capital=True)} claim is final and cannot "
+                    f"become {requested}.")
         super().__init__(text, extra={"status": current, "allowed": allowed})
 
 
@@ -77,7 +79,7 @@ def claim_create(
     if not (policy.start_date <= incident_date <= policy.end_date):
         raise ClaimInvalid(
             f"The incident date must fall within the policy period "
-            f"({policy.start_date} to {policy.end_date}).",
+            f"({day(policy.start_date)} to {day(policy.end_date)}).",
             field="incident_date",
         )
     if policy.status == PolicyStatus.CANCELLED and (
@@ -89,7 +91,7 @@ def claim_create(
         raise ClaimInvalid("The claim amount must be greater than zero.", field="claim_amount")
     if claim_amount > policy.coverage_amount:
         raise ClaimInvalid(
-            f"The claim amount exceeds the policy's coverage of {policy.coverage_amount:.2f}.",
+            f"The claim amount exceeds the policy's coverage of {money(policy.coverage_amount)}.",
             field="claim_amount",
         )
     claim = Claim(

@@ -1,11 +1,37 @@
+from django import forms
 from django.contrib import admin
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
+from customers.services import CustomerInvalid, phone_normalize
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """Phone numbers as people type them, stored in E.164 (as the API and portal do)."""
+
+    phone = forms.CharField(
+        max_length=32, required=False,
+        help_text="As you would dial it, e.g. 07700 900123 or +44 7700 900123.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+
+    class Meta:
+        model = Customer
+        fields = ("email", "first_name", "last_name", "phone", "date_of_birth", "address",
+                  "broker")
+
+    def clean_phone(self):
+        value = (self.cleaned_data.get("phone") or "").strip()
+        if not value:
+            return None
+        try:
+            return phone_normalize(value)
+        except CustomerInvalid as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ("last_name", "first_name", "email", "broker", "gdpr_consent", "erased_at",
                     "created_at")
     list_filter = ("gdpr_consent", "broker", ("erased_at", admin.EmptyFieldListFilter))

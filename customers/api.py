@@ -21,8 +21,10 @@ class CustomerCreateInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                  allow_null=True, help_text="E.164, e.g. +14155550123")
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, allow_null=True,
+        help_text="E.164 (+447700900123) or as written in the default region "
+                  "(07700 900123); returned in E.164")
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True,
                                     allow_null=True)

@@ -13,7 +13,8 @@ class CustomerForm(forms.Form):
     email = forms.EmailField(max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     phone = forms.CharField(
-        max_length=32, required=False, help_text="International form, e.g. +14155550123.",
+        max_length=32, required=False,
+        help_text="As you would dial it, e.g. 07700 900123 or +44 7700 900123.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     date_of_birth = forms.DateField(required=False,

@@ -1,6 +1,6 @@
 import datetime
-import re
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -13,12 +13,42 @@ from core.redact import PersonalData, Redactor
 from core.request_context import acting_for_actor
 from customers.models import Customer
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EDITABLE = ("email", "first_name", "last_name", "phone", "date_of_birth", "address")
 
 
 class CustomerInvalid(DomainError):
     pass
+
+
+PHONE_EXAMPLE = "07700 900123 or +44 7700 900123"
+
+
+def phone_normalize(value: str, *, region: str | None = None) -> str:
+    """A phone number as people type it (``07700 900123``, ``+44 7700 900123``,
+    ``(020) 7946 0958``, ``0044 …``), in E.164 (``+447700900123``). A number
+    without its country code is read in `region` (settings.PHONE_DEFAULT_REGION).
+    Its length must fit the numbering plan of its country; numbers kept for
+    drama and tests (07700 900xxx, 555-01xx) are accepted."""
+    region = (region or settings.PHONE_DEFAULT_REGION or "").upper() or None
+    text = (value or "").strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise CustomerInvalid(
+            f"Enter a phone number such as {PHONE_EXAMPLE}; "
+            f"this does not read as one.", field="phone") from exc
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE or number.extension:
+        problem = {
+            phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
+            phonenumbers.ValidationResult.TOO_LONG: "it is too long",
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code is unknown",
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+                "it lacks its area code",
+        }.get(reason, "it has an extension" if number.extension else "it has the wrong length")
+        raise CustomerInvalid(
+            f"Enter a phone number such as {PHONE_EXAMPLE}: {problem}.", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _clean(data: dict, *, instance: Customer | None) -> dict:
@@ -45,12 +75,7 @@ def _clean(data: dict, *, instance: Customer | None) -> dict:
         if name in out:
             out[name] = (out[name] or "").strip() or None
     if out.get("phone"):
-        phone = re.sub(r"[\s\-()]", "", out["phone"])
-        if not E164.match(phone):
-            raise CustomerInvalid(
-                "Enter the phone number in E.164 form, e.g. +14155550123.", field="phone"
-            )
-        out["phone"] = phone
+        out["phone"] = phone_normalize(out["phone"])
     dob = out.get("date_of_birth")
     if dob and dob > timezone.localdate():
         raise CustomerInvalid("The date of birth cannot be in the future.", field="date_of_birth")

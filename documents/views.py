@@ -4,6 +4,7 @@ document from that page, and downloading one."""
 from django.contrib import messages
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.forms import add_domain_error
@@ -34,9 +35,41 @@ def _visible_claim(request, pk):
                              pk=pk)
 
 
+# A refused upload is answered with a redirect to the claim's page (post/redirect/get:
+# the address bar never keeps the upload URL, a reload never re-sends the file); the
+# errors wait in the session for that one page view.
+REFUSED_UPLOAD = "portal.refused_upload"
+
+
+def _refused(request, claim, form):
+    request.session[REFUSED_UPLOAD] = {
+        "claim": str(claim.pk),
+        "document_type": (form.data.get("document_type") or "") if form.is_bound else "",
+        "errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()},
+    }
+    response = redirect(reverse("portal:claim-detail", args=[claim.pk]) + "#upload")
+    response.status_code = 303
+    return response
+
+
+def _upload_form(request, claim) -> DocumentUploadForm:
+    refused = request.session.get(REFUSED_UPLOAD)
+    if not refused or refused.get("claim") != str(claim.pk) or request.htmx:
+        return DocumentUploadForm()
+    del request.session[REFUSED_UPLOAD]
+    form = DocumentUploadForm(initial={"document_type": refused.get("document_type", "")})
+    form.errors  # noqa: B018 - an unbound form gets an empty error list to add to
+    form.cleaned_data = {}
+    for field, errors in refused.get("errors", {}).items():
+        for error in errors:
+            form.add_error(None if field == "__all__" else field, error)
+    return form
+
+
 @portal_page
 def claim_detail(request, pk):
-    return _claim_page(request, _visible_claim(request, pk), DocumentUploadForm())
+    claim = _visible_claim(request, pk)
+    return _claim_page(request, claim, _upload_form(request, claim))
 
 
 # The upload limits must be in place before anything reads the body, and the
@@ -52,10 +85,11 @@ def document_upload(request, pk):
         request.POST  # noqa: B018 - parse now, under the limits
     except DomainError as exc:
         add_domain_error(form, exc)
-        return _claim_page(request, claim, form, status=exc.status_code)
+        return _refused(request, claim, form)
     except MultiPartParserError:
-        form.add_error("file", "The upload could not be read; send it again.")
-        return _claim_page(request, claim, form, status=400)
+        add_domain_error(form, DomainError("The upload could not be read; send it again.",
+                                           field="file"))
+        return _refused(request, claim, form)
     return _document_upload_checked(request, claim)
 
 
@@ -63,7 +97,7 @@ def document_upload(request, pk):
 def _document_upload_checked(request, claim):
     form = DocumentUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _claim_page(request, claim, form, status=400)
+        return _refused(request, claim, form)
     try:
         document = services.document_create(
             actor=request.user, claim=claim, uploaded_file=form.cleaned_data["file"],
@@ -71,7 +105,7 @@ def _document_upload_checked(request, claim):
         )
     except DomainError as exc:
         add_domain_error(form, exc)
-        return _claim_page(request, claim, form, status=exc.status_code)
+        return _refused(request, claim, form)
     messages.success(request, f"{document.filename} uploaded.")
     return redirect("portal:claim-detail", pk=claim.pk)
 

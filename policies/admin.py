@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from core.exceptions import DomainError
+from core.formatting import counted, money
 from policies import services
 from policies.models import Policy
 from policies.selectors import policies_visible_to
@@ -15,8 +16,8 @@ class PolicyActionForm(ActionForm):
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ("policy_number", "customer", "policy_type", "status", "premium_amount",
-                    "coverage_amount", "start_date", "end_date")
+    list_display = ("policy_number", "customer", "policy_type", "status", "premium",
+                    "coverage", "start_date", "end_date")
     list_filter = ("status", "policy_type", "start_date")
     list_select_related = ("customer",)
     search_fields = ("policy_number", "customer__last_name", "customer__email")
@@ -30,6 +31,14 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return policies_visible_to(request.user)
+
+    @admin.display(description="Premium", ordering="premium_amount")
+    def premium(self, policy):
+        return money(policy.premium_amount)
+
+    @admin.display(description="Coverage", ordering="coverage_amount")
+    def coverage(self, policy):
+        return money(policy.coverage_amount)
 
     def has_change_permission(self, request, obj=None):
         # Policies change through their lifecycle services, not free edits.
@@ -54,4 +63,6 @@ class PolicyAdmin(admin.ModelAdmin):
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{policy}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Cancelled {done} policies.", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"Cancelled {counted(done, 'policy', 'policies')}.",
+                              messages.SUCCESS)

@@ -1,16 +1,20 @@
 from django import forms
 from django.conf import settings
 
+from core.formatting import money
 from policies.models import PolicyType
 
 
 def _minimums() -> str:
     floors = settings.MIN_PREMIUM
-    return ", ".join(f"{label.lower()} {floors[value]:.2f}" for value, label in PolicyType.choices)
+    return ", ".join(f"{label.lower()} {money(floors[value])}"
+                     for value, label in PolicyType.choices)
 
 
 class PolicyForm(forms.Form):
-    policy_type = forms.ChoiceField(choices=PolicyType.choices)
+    policy_type = forms.ChoiceField(
+        choices=[("", "Choose…"), *PolicyType.choices],
+        error_messages={"required": "Choose the type of policy."})
     premium_amount = forms.DecimalField(max_digits=12, decimal_places=2,
                                         widget=forms.NumberInput(attrs={"step": "0.01"}))
     coverage_amount = forms.DecimalField(max_digits=14, decimal_places=2,

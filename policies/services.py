@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import metrics
 from core.exceptions import Conflict, DomainError
+from core.formatting import money, with_article
 from core.request_context import acting_for_actor
 from customers.selectors import customers_visible_to
 from policies.models import Policy, PolicyStatus, PolicyType, status_for_dates
@@ -43,7 +44,7 @@ def _validate(*, policy_type, premium_amount, coverage_amount, start_date, end_d
     floor = minimum_premium(policy_type)
     if premium_amount < floor:
         raise PolicyInvalid(
-            f"The premium for a {policy_type} policy must be at least {floor:.2f}.",
+            f"The premium for {with_article(policy_type)} policy must be at least {money(floor)}.",
             field="premium_amount",
         )
     if end_date <= start_date:

@@ -115,3 +115,31 @@
     }
   });
 })();
+
+/* Forms sent back with errors: the summary at the top takes focus (so a screen
+ * reader reads it and the keyboard starts there), and each of its links moves
+ * focus to the field it names. */
+(function () {
+  "use strict";
+
+  function focusSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", focusSummary);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-error-summary] a[data-focus]") : null;
+    if (!link) {
+      return;
+    }
+    var field = document.getElementById(link.getAttribute("data-focus"));
+    if (field) {
+      event.preventDefault();
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    }
+  });
+})();

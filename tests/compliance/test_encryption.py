@@ -85,7 +85,7 @@ def test_reencrypt_command_moves_every_value_to_the_newest_key(settings, capsys)
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
     entries = AuditEntry.objects.count()
     call_command("reencrypt_personal_data")
-    assert "re-encrypted 9 value(s)" in capsys.readouterr().out
+    assert "re-encrypted 9 values" in capsys.readouterr().out
     # One entry records the run; the records themselves did not change.
     assert AuditEntry.objects.count() == entries + 1
     assert AuditEntry.objects.order_by("-seq").first().additional_data["values_reencrypted"] == 9
@@ -96,5 +96,5 @@ def test_reencrypt_command_moves_every_value_to_the_newest_key(settings, capsys)
         assert fresh.date_of_birth == datetime.date(1980, 5, 17)
     assert Customer.objects.get(pk=bare.pk).phone is None
     call_command("reencrypt_personal_data")
-    assert "re-encrypted 0 value(s)" in capsys.readouterr().out
+    assert "re-encrypted 0 values" in capsys.readouterr().out
     assert AuditEntry.objects.count() == entries + 1

@@ -57,7 +57,7 @@ def test_purge_dry_run_then_run_then_nothing(people, capsys):
     due = {str(people["lapsed"].pk), str(people["no_policy_old"].pk)}
     for pk in due:
         assert f"Would erase customer {pk}" in out
-    assert "Would erase 2 customer(s) past the 7-year retention period." in out
+    assert "Would erase 2 customers past the 7-year retention period." in out
     assert Customer.objects.filter(erased_at__isnull=False).count() == 0
     for name in ("boundary", "recent", "open_claim", "no_policy_new"):
         assert str(people[name].pk) not in out
@@ -65,7 +65,7 @@ def test_purge_dry_run_then_run_then_nothing(people, capsys):
 
     call_command("gdpr_purge", "--date", TODAY.isoformat())
     out = capsys.readouterr().out
-    assert "Erased 2 customer(s)" in out
+    assert "Erased 2 customers" in out
     erased = set(Customer.objects.filter(erased_at__isnull=False).values_list("pk", flat=True))
     assert {str(pk) for pk in erased} == due
     assert AuditEntry.objects.filter(action=AuditEntry.Action.ERASE).count() == 2

@@ -58,7 +58,7 @@ def test_consent_required(broker_client, consent):
 
 @pytest.mark.parametrize("field,value", [
     ("email", "not-an-email"), ("email", ""), ("first_name", ""), ("first_name", "   "),
-    ("last_name", ""), ("phone", "0207 946 0000"), ("phone", "+0123"),
+    ("last_name", ""), ("phone", "12"), ("phone", "+0123"), ("phone", "0207 946 00001234"),
     ("date_of_birth", "2999-01-01"), ("date_of_birth", "yesterday"),
 ])
 def test_bad_fields_are_400_naming_the_field(broker_client, field, value):

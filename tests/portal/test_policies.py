@@ -19,8 +19,8 @@ def test_premium_below_the_minimum_is_shown_beside_the_premium(portal, customer)
     response = portal.post(f"/portal/customers/{customer.pk}/policies/new/",
                            _form(premium_amount="99.99"))
     assert response.status_code == 400
-    assert ('id="id_premium_amount_error_1">The premium for a auto policy must be at least 100.00.'
-            in response.content.decode())
+    assert ('id="id_premium_amount_error_1">The premium for an auto policy must be at least '
+            '£100.00.' in response.content.decode())
     assert not Policy.objects.exists()
 
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from compliance import services
 from compliance.management.commands._common import actor_arg, customer_arg
+from core.formatting import counted
 
 
 class Command(BaseCommand):
@@ -20,7 +21,8 @@ class Command(BaseCommand):
         result = services.customer_erase(actor=actor, customer=customer)
         if result.erased_now:
             self.stdout.write(
-                f"Erased customer {customer.pk}: {result.documents_deleted} document(s) "
-                f"deleted, {result.entries_scrubbed} audit entr(y/ies) scrubbed.")
+                f"Erased customer {customer.pk}: "
+                f"{counted(result.documents_deleted, 'document')} deleted, "
+                f"{counted(result.entries_scrubbed, 'audit entry', 'audit entries')} scrubbed.")
         else:
             self.stdout.write(f"Customer {customer.pk} was already erased; nothing changed.")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from compliance import services
+from core.formatting import counted
 
 
 class Command(BaseCommand):
@@ -27,5 +28,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb} customer {item.customer_id} ({basis}; retained until "
                               f"{item.retained_until}).")
         self.stdout.write(
-            f"{verb} {len(items)} customer(s) past the {settings.GDPR_RETENTION_YEARS}-year "
-            f"retention period." if items else "Nobody is past the retention period.")
+            f"{verb} {counted(len(items), 'customer')} past the "
+            f"{settings.GDPR_RETENTION_YEARS}-year retention period."
+            if items else "Nobody is past the retention period.")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from compliance import services
+from core.formatting import counted
 
 
 class Command(BaseCommand):
@@ -13,5 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         counts = services.personal_data_reencrypt(batch_size=opts["batch_size"])
-        self.stdout.write(f"Checked {counts['rows_checked']} row(s); re-encrypted "
-                          f"{counts['values_reencrypted']} value(s) under the newest key.")
+        self.stdout.write(f"Checked {counted(counts['rows_checked'], 'row')}; re-encrypted "
+                          f"{counted(counts['values_reencrypted'], 'value')} under the newest "
+                          f"key.")

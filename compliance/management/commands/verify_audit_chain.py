@@ -1,6 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance import chain
+from core.formatting import counted
+
+
+def _entries(count: int) -> str:
+    return counted(count, "entry", "entries")
 
 
 class Command(BaseCommand):
@@ -11,8 +16,8 @@ class Command(BaseCommand):
         report = chain.verify()
         if not report.ok:
             raise CommandError(
-                f"Audit chain broken after {report.checked - 1} intact entr(y/ies): "
+                f"Audit chain broken after {_entries(report.checked - 1)} intact: "
                 f"{report.problem}")
         self.stdout.write(self.style.SUCCESS(
-            f"Audit chain intact: {report.checked} entr(y/ies), head seq {report.head_seq}, "
+            f"Audit chain intact: {_entries(report.checked)}, head seq {report.head_seq}, "
             f"head hash {report.head_hash}."))

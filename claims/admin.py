@@ -20,7 +20,8 @@ class ClaimStatusChangeInline(admin.TabularInline):
 
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
-    list_display = ("claim_number", "policy", "claim_type", "status", "amount",
+    # Status and amount first after the number: on a narrow screen they stay in view.
+    list_display = ("claim_number", "status", "amount", "claim_type", "policy",
                     "incident_date", "reported_date", "processed_date")
     list_filter = ("status", "claim_type", "reported_date")
     list_select_related = ("policy",)

@@ -309,6 +309,7 @@ STORAGES = {
 
 # --- i18n -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["core.formats"]  # dates as "29 Nov 2026" in the admin too
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -23,6 +23,20 @@ class CustomerInvalid(DomainError):
 PHONE_EXAMPLE = "07700 900123 or +44 7700 900123"
 
 
+def _plausible(number) -> bool:
+    """A number in use, or one with as many digits as its country's mobile or fixed
+    numbers (so the ranges kept for drama and tests pass, a digit too few does not)."""
+    if phonenumbers.is_valid_number(number):
+        return True
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    lengths = set()
+    for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is not None:
+            lengths.add(len(phonenumbers.national_significant_number(example)))
+    return len(phonenumbers.national_significant_number(number)) in lengths
+
+
 def phone_normalize(value: str, *, region: str | None = None) -> str:
     """A phone number as people type it (``07700 900123``, ``+44 7700 900123``,
     ``(020) 7946 0958``, ``0044 …``), in E.164 (``+447700900123``). A number
@@ -34,10 +48,17 @@ def phone_normalize(value: str, *, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
+        problem = {
+            exc.INVALID_COUNTRY_CODE: "its country code is unknown",
+            exc.TOO_SHORT_NSN: "it is too short",
+            exc.TOO_SHORT_AFTER_IDD: "it is too short",
+            exc.TOO_LONG: "it is too long",
+        }.get(exc.error_type, "this does not read as one")
         raise CustomerInvalid(
-            f"Enter a phone number such as {PHONE_EXAMPLE}; "
-            f"this does not read as one.", field="phone") from exc
+            f"Enter a phone number such as {PHONE_EXAMPLE}: {problem}.", field="phone") from exc
     reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE and not _plausible(number):
+        reason = phonenumbers.ValidationResult.INVALID_LENGTH
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE or number.extension:
         problem = {
             phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
@@ -45,7 +66,8 @@ def phone_normalize(value: str, *, region: str | None = None) -> str:
             phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code is unknown",
             phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
                 "it lacks its area code",
-        }.get(reason, "it has an extension" if number.extension else "it has the wrong length")
+        }.get(reason, "it has an extension" if number.extension
+              else "it does not have the right number of digits")
         raise CustomerInvalid(
             f"Enter a phone number such as {PHONE_EXAMPLE}: {problem}.", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

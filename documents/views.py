@@ -47,7 +47,7 @@ def _refused(request, claim, form):
         "document_type": (form.data.get("document_type") or "") if form.is_bound else "",
         "errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()},
     }
-    response = redirect(reverse("portal:claim-detail", args=[claim.pk]) + "#upload")
+    response = redirect(reverse("portal:claim-detail", args=[claim.pk]) + "#errors")
     response.status_code = 303
     return response
 

@@ -16,8 +16,9 @@ class PolicyActionForm(ActionForm):
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ("policy_number", "customer", "policy_type", "status", "premium",
-                    "coverage", "start_date", "end_date")
+    # Status and amounts first after the number: on a narrow screen they stay in view.
+    list_display = ("policy_number", "status", "premium", "coverage", "policy_type",
+                    "customer", "start_date", "end_date")
     list_filter = ("status", "policy_type", "start_date")
     list_select_related = ("customer",)
     search_fields = ("policy_number", "customer__last_name", "customer__email")

@@ -48,23 +48,6 @@ def people(transactional_db):
     return {"broker": broker, "staff": staff}
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM is not used
-    # while it runs, but Django's guard cannot know that.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -136,7 +119,7 @@ def test_broker_day_with_live_claim_status(server, people, browser):
     page.get_by_label("Start date").fill((today - datetime.timedelta(days=10)).isoformat())
     page.get_by_label("End date").fill((today + datetime.timedelta(days=355)).isoformat())
     page.get_by_role("button", name="Write policy").click()
-    expect(page.locator("#id_premium_amount_error_1")).to_contain_text("at least 100.00")
+    expect(page.locator("#id_premium_amount_error_1")).to_contain_text("at least £100.00")
     page.get_by_label("Premium amount").fill("640.00")
     page.get_by_role("button", name="Write policy").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Policy POL-"))).to_be_visible()

@@ -39,7 +39,7 @@ def _refused(portal, claim, response) -> str:
     """A refused upload redirects (303) to the claim's page, which shows the error
     once; the address bar then holds the claim's address, never the upload's."""
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/portal/claims/{claim.pk}/#upload"
+    assert response.headers["Location"] == f"/portal/claims/{claim.pk}/#errors"
     page = portal.get(f"/portal/claims/{claim.pk}/")
     assert page.status_code == 200
     again = portal.get(f"/portal/claims/{claim.pk}/").content.decode()

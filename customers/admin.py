@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
@@ -14,6 +16,8 @@ class CustomerAdminForm(forms.ModelForm):
         help_text="As you would dial it, e.g. 07700 900123 or +44 7700 900123.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
 
+    date_of_birth = forms.DateField(required=False, widget=AdminDateWidget)
+
     class Meta:
         model = Customer
         fields = ("email", "first_name", "last_name", "phone", "date_of_birth", "address",
@@ -27,6 +31,12 @@ class CustomerAdminForm(forms.ModelForm):
             return phone_normalize(value)
         except CustomerInvalid as exc:
             raise forms.ValidationError(exc.message) from exc
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data.get("date_of_birth")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return value
 
 
 @admin.register(Customer)

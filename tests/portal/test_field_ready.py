@@ -265,3 +265,18 @@ def test_the_error_summary_script_is_served_not_inline(portal, customer):
     from django.conf import settings
     script = (Path(settings.BASE_DIR) / "static" / "js" / "portal.js").read_text()
     assert "[data-error-summary]" in script and ".focus()" in script
+
+
+def test_the_admin_asks_a_date_of_birth_in_a_date_box_not_a_text_area(client, staff, customer):
+    client.force_login(staff)
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    body = client.get(url).content.decode()
+    assert '<textarea name="date_of_birth"' not in body
+    assert 'name="date_of_birth"' in body and "vDateField" in body
+    data = {"email": customer.email, "first_name": customer.first_name,
+            "last_name": customer.last_name, "phone": "", "address": "",
+            "date_of_birth": (TODAY + datetime.timedelta(days=1)).isoformat(),
+            "broker": customer.broker_id}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "The date of birth cannot be in the future." in response.content.decode()

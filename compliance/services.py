@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import JSONField, Q, TextField
+from django.db.models.functions import Cast
 
 from accounts.models import Role, User
 from claims.models import Claim
@@ -109,13 +110,23 @@ def _distinctive_scrubber(redactor: Redactor):
     return scrub
 
 
-def _mentions(fields: tuple[str, ...], redactor: Redactor) -> Q:
-    """Rows whose text may name the person (a cheap filter before the exact match)."""
+def _mentioning(queryset, fields: tuple[str, ...], redactor: Redactor):
+    """Rows whose text may name the person: a cheap database filter (literal strings
+    and the phone's digits) before the exact match, which runs on those only."""
+    names, casts = [], {}
+    for field in fields:
+        if isinstance(queryset.model._meta.get_field(field), JSONField):
+            casts[f"{field}_as_text"] = Cast(field, TextField())
+            names.append(f"{field}_as_text")
+        else:
+            names.append(field)
     q = Q(pk__in=[])
-    for needle in redactor.needles:
-        for field in fields:
-            q |= Q(**{f"{field}__icontains": needle})
-    return q
+    for name in names:
+        for needle in redactor.needles:
+            q |= Q(**{f"{name}__icontains": needle})
+        for pattern in redactor.db_patterns:
+            q |= Q(**{f"{name}__iregex": pattern})
+    return queryset.alias(**casts).filter(q)
 
 
 def _scrub_admin_history(entries, redactor: Redactor) -> int:
@@ -140,14 +151,14 @@ def _scrub_free_text(*, customer: Customer, related: dict, full: Redactor,
     others_documents = Document.objects.exclude(claim_id__in=related["claim"])
     counts = {
         "claims": claims_anonymize(claims=own_claims, redactor=full)
-        + claims_anonymize(claims=others_claims.filter(_mentions(("description",), distinctive)),
+        + claims_anonymize(claims=_mentioning(others_claims, ("description",), distinctive),
                            redactor=distinctive),
         "policies": policies_anonymize(policies=own_policies, redactor=full)
         + policies_anonymize(
-            policies=others_policies.filter(_mentions(("cancellation_reason",), distinctive)),
+            policies=_mentioning(others_policies, ("cancellation_reason",), distinctive),
             redactor=distinctive),
         "documents": documents_anonymize(
-            documents=others_documents.filter(_mentions(("filename",), distinctive)),
+            documents=_mentioning(others_documents, ("filename",), distinctive),
             redactor=distinctive),
     }
     own_admin = Q(content_type=ContentType.objects.get_for_model(Customer),
@@ -158,8 +169,8 @@ def _scrub_free_text(*, customer: Customer, related: dict, full: Redactor,
                            object_id__in=related[kind])
     admin_own = AdminLogEntry.objects.filter(own_admin)
     counts["admin_history"] = _scrub_admin_history(admin_own, full) + _scrub_admin_history(
-        AdminLogEntry.objects.exclude(pk__in=admin_own.values("pk"))
-        .filter(_mentions(("object_repr", "change_message"), distinctive)),
+        _mentioning(AdminLogEntry.objects.exclude(pk__in=admin_own.values("pk")),
+                    ("object_repr", "change_message"), distinctive),
         distinctive)
     return counts
 
@@ -203,13 +214,12 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
         about = (selectors.audit_entries_about_customer(customer, related=related)
                  .filter(redacted_at__isnull=True).order_by("seq"))
         sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk, full))
-        mentioning = (AuditEntry.objects
-                      .exclude(pk__in=selectors.audit_entries_about_customer(
-                          customer, related=related).values("pk"))
-                      .exclude(action=AuditEntry.Action.ERASE)
-                      .filter(_mentions(("object_repr", "changes", "changes_text",
-                                         "additional_data"), distinctive))
-                      .order_by("seq"))
+        others = (AuditEntry.objects
+                  .exclude(pk__in=selectors.audit_entries_about_customer(
+                      customer, related=related).values("pk"))
+                  .exclude(action=AuditEntry.Action.ERASE))
+        mentioning = _mentioning(others, ("object_repr", "changes", "changes_text",
+                                          "additional_data"), distinctive).order_by("seq")
         sealed.update(chain.redact(list(mentioning), _distinctive_scrubber(distinctive)))
         AdminLogEntry.objects.filter(
             content_type=customer_ct, object_id=str(customer.pk)

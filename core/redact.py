@@ -74,6 +74,17 @@ def phone_patterns(phone: str, *, region: str | None = None) -> list[str]:
     return patterns
 
 
+def phone_db_pattern(phone: str, *, region: str | None = None) -> str:
+    """The phone's national digits, any few non-digits between them (POSIX regex)."""
+    try:
+        national = phonenumbers.national_significant_number(phonenumbers.parse(phone, region))
+    except phonenumbers.NumberParseException:
+        national = re.sub(r"\D", "", phone or "")
+    if len(national) < 6:
+        return ""
+    return "[^0-9]{0,3}".join(national)
+
+
 def date_patterns(day: datetime.date) -> list[str]:
     d, m = day.day, day.month
     y4, y2 = f"{day.year:04d}", f"{day.year % 100:02d}"
@@ -102,16 +113,21 @@ def _address_parts(address: str) -> list[str]:
 class Redactor:
     """Replaces every match of one person's data by `MARKER`."""
 
-    def __init__(self, patterns: Iterable[str], needles: Iterable[str] = ()):
+    def __init__(self, patterns: Iterable[str], needles: Iterable[str] = (),
+                 db_patterns: Iterable[str] = ()):
         unique = sorted(set(patterns), key=len, reverse=True)
         self.pattern = re.compile("|".join(unique), re.IGNORECASE) if unique else None
+        # A cheap database filter for rows that may hold the person's data (the exact
+        # match runs on those only): literal strings, and POSIX regular expressions.
         self.needles = sorted({n.lower() for n in needles if n})
+        self.db_patterns = sorted(set(db_patterns))
 
     @classmethod
     def for_person(cls, person: PersonalData, *, distinctive: bool = False,
                    region: str | None = None) -> Redactor:
         patterns: list[str] = []
         needles: list[str] = []
+        db_patterns: list[str] = []
         first, last = (person.first_name or "").strip(), (person.last_name or "").strip()
         if first and last:
             patterns += [_word(f"{first} {last}"), _word(f"{last} {first}")]
@@ -128,17 +144,17 @@ class Redactor:
                 patterns.append(_word(local))
         if person.phone:
             patterns += phone_patterns(person.phone, region=region)
-            needles.append(re.sub(r"\D", "", person.phone)[-4:])
+            db_patterns.append(phone_db_pattern(person.phone, region=region))
         if person.date_of_birth and not distinctive:
             patterns += date_patterns(person.date_of_birth)
         parts = _address_parts(person.address)
         if parts:
             patterns.append(_word(" ".join(parts)))
             patterns.append(_word(parts[0]))
-            needles.append(parts[0].split()[-1])
+            needles.append(max(parts[0].split(), key=len))
             if not distinctive:
                 patterns += [_word(p) for p in parts[1:] if len(p) >= 3]
-        return cls(patterns, needles)
+        return cls(patterns, needles, [p for p in db_patterns if p])
 
     def __bool__(self) -> bool:
         return self.pattern is not None

@@ -129,7 +129,11 @@ def written_everywhere(agency, staff, broker, django_capture_on_commit_callbacks
     other = CustomerFactory(broker=agency, first_name="Ada", last_name="Other")
     other_claim = ClaimFactory(
         policy=PolicyFactory(customer=other),
-        description=f"Hit by a car driven by {WRITTEN['names']}; Ada's daughter Zeb saw it.")
+        description=(f"Hit by a car driven by {WRITTEN['names']}; Ada's daughter Zeb saw it. "
+                     f"Driver: {WRITTEN['phone']}."))
+    third_claim = ClaimFactory(
+        policy=PolicyFactory(customer=other),
+        description="The other driver gave +1 555 777 1234 as his number.")
     LogEntry.objects.create(
         user=staff, content_type=ContentType.objects.get_for_model(Claim),
         object_id=str(other_claim.pk), object_repr=other_claim.claim_number,
@@ -141,7 +145,8 @@ def written_everywhere(agency, staff, broker, django_capture_on_commit_callbacks
             actor=staff, claim=other_claim, document_type="police_report",
             uploaded_file=_plain_pdf("zebulon-quixoticus-statement.pdf"))
     return {"customer": customer, "claim": claim, "policy": policy, "cancelled": cancelled,
-            "other": other, "other_claim": other_claim, "other_document": other_document}
+            "other": other, "other_claim": other_claim, "other_document": other_document,
+            "third_claim": third_claim}
 
 
 def _plain_pdf(name):
@@ -185,7 +190,9 @@ def test_after_erasure_a_pg_dump_and_the_files_hold_no_canary(
     assert Policy.objects.filter(customer=customer).count() == 2
     other_claim = Claim.objects.get(pk=written_everywhere["other_claim"].pk)
     assert other_claim.description == (
-        f"Hit by a car driven by {MARKER}; Ada's daughter Zeb saw it.")
+        f"Hit by a car driven by {MARKER}; Ada's daughter Zeb saw it. Driver: {MARKER}.")
+    third_claim = Claim.objects.get(pk=written_everywhere["third_claim"].pk)
+    assert third_claim.description == f"The other driver gave {MARKER} as his number."
     assert Document.objects.get(pk=written_everywhere["other_document"].pk).filename == (
         "erased-statement.pdf")
     report = chain.verify()

@@ -85,8 +85,8 @@ def claim_create(
     if policy.status == PolicyStatus.CANCELLED and (
         incident_date >= timezone.localdate(policy.cancelled_at)
     ):
-        raise ClaimInvalid("The incident happened after the policy was cancelled.",
-                           field="incident_date")
+        raise ClaimInvalid(f"The incident happened after the policy was cancelled "
+                           f"on {day(policy.cancelled_at)}.", field="incident_date")
     if claim_amount <= 0:
         raise ClaimInvalid("The claim amount must be greater than zero.", field="claim_amount")
     if claim_amount > policy.coverage_amount:

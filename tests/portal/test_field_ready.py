@@ -280,3 +280,17 @@ def test_the_admin_asks_a_date_of_birth_in_a_date_box_not_a_text_area(client, st
     response = client.post(url, data)
     assert response.status_code == 200
     assert "The date of birth cannot be in the future." in response.content.decode()
+
+
+def test_an_incident_after_cancellation_names_the_day_as_the_pages_do(broker, book, staff):
+    from claims.services import ClaimInvalid, claim_create
+    from policies.services import policy_cancel
+
+    policy = policy_cancel(actor=staff, policy=book["policy"], reason="Sold")
+    with pytest.raises(ClaimInvalid) as caught:
+        claim_create(actor=broker, policy_id=policy.pk, claim_type="theft",
+                     claim_amount=Decimal("10"), incident_date=TODAY)
+    cancelled = timezone.localdate(policy.cancelled_at)
+    assert caught.value.message == (
+        f"The incident happened after the policy was cancelled on "
+        f"{cancelled.day} {cancelled:%b %Y}.")

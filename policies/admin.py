@@ -14,6 +14,9 @@ class PolicyActionForm(ActionForm):
                              widget=forms.TextInput(attrs={"size": 40}))
 
 
+MONEY_FIELDS = {"premium_amount": "premium", "coverage_amount": "coverage"}
+
+
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     # Status and amounts first after the number: on a narrow screen they stay in view.
@@ -32,6 +35,13 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return policies_visible_to(request.user)
+
+    def get_fields(self, request, obj=None):
+        # Amounts shown as money on the (read-only) policy page too.
+        return [MONEY_FIELDS.get(name, name) for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *MONEY_FIELDS.values())
 
     @admin.display(description="Premium", ordering="premium_amount")
     def premium(self, policy):

@@ -294,3 +294,10 @@ def test_an_incident_after_cancellation_names_the_day_as_the_pages_do(broker, bo
     assert caught.value.message == (
         f"The incident happened after the policy was cancelled on "
         f"{cancelled.day} {cancelled:%b %Y}.")
+
+
+def test_the_admin_policy_page_shows_amounts_as_money(client, staff, book):
+    client.force_login(staff)
+    body = client.get(f"/admin/policies/policy/{book['policy'].pk}/change/").content.decode()
+    assert "£999.24" in body and "£250,000.00" in body
+    assert "250000.00" not in body

@@ -211,8 +211,9 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
             customer = customer_anonymize(customer=customer)
         customer_ct = ContentType.objects.get_for_model(Customer)
         document_ct = selectors.content_type_for("document")
-        about = (selectors.audit_entries_about_customer(customer, related=related)
-                 .filter(redacted_at__isnull=True).order_by("seq"))
+        # Entries scrubbed before (by the erasure of someone they also named) are
+        # scrubbed again: the latest erasure's seal is the one that counts.
+        about = selectors.audit_entries_about_customer(customer, related=related).order_by("seq")
         sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk, full))
         others = (AuditEntry.objects
                   .exclude(pk__in=selectors.audit_entries_about_customer(

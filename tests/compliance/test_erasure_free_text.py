@@ -244,3 +244,23 @@ def test_an_entry_naming_two_erased_people_is_scrubbed_twice_and_the_chain_verif
         cursor.execute("UPDATE compliance_auditentry SET object_repr = 'x' WHERE id = %s",
                        [entry.pk])
     assert chain.verify().problem.entry_id == tampered.get().pk
+
+
+def test_an_own_entry_scrubbed_by_an_earlier_erasure_is_scrubbed_again(agency, staff):
+    first = _customer(agency)
+    second = CustomerFactory(broker=agency, first_name="Yolanda", last_name="Xerxesdottir",
+                             email="yolanda@xerxes.test")
+    policy = PolicyFactory(customer=first)
+    claim = claim_create(actor=staff, policy_id=policy.pk, claim_type="theft",
+                         claim_amount=Decimal("10"), incident_date=datetime.date.today(),
+                         description="Zebulon saw Yolanda Xerxesdottir take the bike.")
+    customer_erase(actor=staff, customer=second)
+    entry = AuditEntry.objects.get(object_pk=str(claim.pk), action=AuditEntry.Action.CREATE)
+    assert entry.redacted_at is not None
+    assert entry.changes["description"][1] == f"Zebulon saw {MARKER} take the bike."
+    customer_erase(actor=staff, customer=first)
+    entry.refresh_from_db()
+    assert entry.changes["description"][1] == f"{MARKER} saw {MARKER} take the bike."
+    assert Claim.objects.get(pk=claim.pk).description == f"{MARKER} saw {MARKER} take the bike."
+    report = chain.verify()
+    assert report.ok, report.problem

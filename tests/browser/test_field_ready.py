@@ -90,9 +90,8 @@ def test_tables_header_amounts_on_a_phone_and_a_desktop(server, book, browser):
         context = browser.new_context(viewport=viewport, is_mobile=label == "phone")
         page = context.new_page()
         _watch_console(page, problems)
-        if label == "phone":
-            page.goto(f"{server.url}/portal/login/")
-            _shot(page, "fr-phone-login")
+        page.goto(f"{server.url}/portal/login/")
+        _shot(page, f"fr-{label}-login")
         _sign_in(page, server.url, book["broker"].email)
         for name, path in pages.items():
             page.goto(server.url + path)

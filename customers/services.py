@@ -49,27 +49,27 @@ def phone_normalize(value: str, *, region: str | None = None) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         problem = {
-            exc.INVALID_COUNTRY_CODE: "its country code is unknown",
-            exc.TOO_SHORT_NSN: "it is too short",
-            exc.TOO_SHORT_AFTER_IDD: "it is too short",
-            exc.TOO_LONG: "it is too long",
-        }.get(exc.error_type, "this does not read as one")
-        raise CustomerInvalid(
-            f"Enter a phone number such as {PHONE_EXAMPLE}: {problem}.", field="phone") from exc
+            exc.INVALID_COUNTRY_CODE: "This phone number's country code is unknown.",
+            exc.TOO_SHORT_NSN: "This phone number is too short.",
+            exc.TOO_SHORT_AFTER_IDD: "This phone number is too short.",
+            exc.TOO_LONG: "This phone number is too long.",
+        }.get(exc.error_type, f"Enter a phone number, e.g. {PHONE_EXAMPLE}.")
+        raise CustomerInvalid(problem, field="phone") from exc
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == phonenumbers.ValidationResult.IS_POSSIBLE and not _plausible(number):
         reason = phonenumbers.ValidationResult.INVALID_LENGTH
-    if reason != phonenumbers.ValidationResult.IS_POSSIBLE or number.extension:
+    if number.extension:
+        raise CustomerInvalid("Leave the extension out of the phone number.", field="phone")
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         problem = {
-            phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
-            phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code is unknown",
+            phonenumbers.ValidationResult.TOO_SHORT: "This phone number is too short.",
+            phonenumbers.ValidationResult.TOO_LONG: "This phone number is too long.",
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+                "This phone number's country code is unknown.",
             phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
-                "it lacks its area code",
-        }.get(reason, "it has an extension" if number.extension
-              else "it does not have the right number of digits")
-        raise CustomerInvalid(
-            f"Enter a phone number such as {PHONE_EXAMPLE}: {problem}.", field="phone")
+                "Add the area code to this phone number.",
+        }.get(reason, "This phone number has too few or too many digits.")
+        raise CustomerInvalid(problem, field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

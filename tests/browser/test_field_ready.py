@@ -175,7 +175,7 @@ def test_forms_start_unchosen_and_errors_take_focus_with_readable_dates(server, 
     page.get_by_label("Phone").fill("07700 90012")
     page.get_by_label(re.compile("consents to the processing")).check()
     page.get_by_role("button", name="Add customer").click()
-    expect(summary).to_contain_text("Phone: Enter a phone number such as 07700 900123")
+    expect(summary).to_contain_text("Phone: This phone number has too few or too many digits.")
     _shot(page, "fr-desktop-customer-errors")
     page.get_by_label("Phone").fill("07700 900123")
     page.get_by_role("button", name="Add customer").click()

@@ -90,7 +90,7 @@ def test_create_reports_a_bad_phone_beside_the_field(portal, db):
         "first_name": "Ann", "last_name": "Other", "email": "ann@example.test",
         "phone": "12", "gdpr_consent": "on"})
     assert response.status_code == 400
-    assert 'id="id_phone_error_1">Enter a phone number such as 07700 900123' in (
+    assert 'id="id_phone_error_1">This phone number is too short.' in (
         response.content.decode())
 
 

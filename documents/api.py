@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims.selectors import claims_visible_to
@@ -60,6 +61,8 @@ def _visible_document(user, pk) -> Document:
 
 
 class ClaimDocumentsView(generics.GenericAPIView):
+    # Multipart carries the file; a JSON body is parsed only to answer "no file" (400).
+    parser_classes = [MultiPartParser, JSONParser]
 
     perm_model = Document
     serializer_class = DocumentOutput

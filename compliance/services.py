@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import Role, User
 from compliance import audit, chain, selectors
@@ -152,6 +153,32 @@ def customer_export_record(*, actor: User | None, customer: Customer, request=No
                 k: len(data[k]) for k in ("policies", "claims", "documents", "audit_entries")}},
         )
     return data
+
+
+def person_erase(*, actor: User | None, email: str) -> list[ErasureResult]:
+    """Erase the data subject behind an e-mail address: every customer record with that
+    address, in every agency, in one transaction (all or none). Empty when none holds it."""
+    if actor is not None and not user_may_erase(actor):
+        raise Forbidden("Only staff may erase a customer's personal data.")
+    with transaction.atomic():
+        return [customer_erase(actor=actor, customer=customer)
+                for customer in selectors.customers_of_person(email)]
+
+
+def person_export_record(*, actor: User | None, email: str) -> dict:
+    """The subject access export of the person behind an e-mail address: one export per
+    customer record with that address, in every agency (each recorded in the trail)."""
+    if actor is not None and not user_may_export(actor):
+        raise Forbidden("Only staff may export a customer's personal data.")
+    with transaction.atomic():
+        records = [customer_export_record(actor=actor, customer=customer)
+                   for customer in selectors.customers_of_person(email)]
+    return {
+        "schema_version": selectors.EXPORT_SCHEMA_VERSION,
+        "generated_at": timezone.now().isoformat(),
+        "email": (email or "").strip(),
+        "records": records,
+    }
 
 
 @dataclass(frozen=True)

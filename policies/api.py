@@ -8,6 +8,7 @@ from core.fields import DateField, MoneyField
 from policies import selectors, services
 from policies.models import Policy, PolicyStatus, PolicyType
 
+
 class PolicyOutput(serializers.ModelSerializer):
     customer_id = serializers.UUIDField(read_only=True)
 

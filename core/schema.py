@@ -188,3 +188,4 @@ class MoneyFieldExtension(OpenApiSerializerFieldExtension):
                            f"and {field.max_digits} digits, as a JSON number or a string.",
             "example": "150.00",
         }
+

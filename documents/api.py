@@ -127,6 +127,14 @@ class DocumentDetailView(generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# What a stored document can be (its type is sniffed at upload), plus the generic one.
+DOWNLOAD_TYPES = (
+    "image/jpeg", "image/png", "image/gif", "application/pdf", "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/octet-stream",
+)
+
+
 class AnyAcceptNegotiation(BaseContentNegotiation):
     """A download answers with the document's own type whatever the Accept header."""
 
@@ -145,7 +153,7 @@ class DocumentDownloadView(generics.GenericAPIView):
     content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(responses={
-        (200, "application/octet-stream"): OpenApiResponse(
+        (200, *DOWNLOAD_TYPES): OpenApiResponse(
             OpenApiTypes.BINARY,
             description="The bytes, as an attachment, with the sniffed content type."),
         404: _ERRORS[404],

@@ -103,7 +103,10 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.is_erased:
             return ErasureResult(customer=customer, erased_now=False)
-        documents = list(documents_of_customer(customer))
+        # Lock the documents before the first audit entry locks the chain head: a
+        # concurrent DELETE of one of them holds its row and then wants the head, so
+        # taking them in the other order deadlocks.
+        documents = list(documents_of_customer(customer).select_for_update(of=("self",)))
         for document in documents:
             document_delete(actor=authority, document=document)
         with disable_auditlog():  # the erasure entry below is this change's one entry

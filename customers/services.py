@@ -19,7 +19,7 @@ class CustomerInvalid(DomainError):
     pass
 
 
-DUPLICATE_EMAIL = "A customer of this agency already has this email address."
+DUPLICATE_EMAIL = "A customer with this email already exists."  # in this agency
 
 
 def _email_taken(*, email: str, agency: Agency | None, instance: Customer | None) -> bool:

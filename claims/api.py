@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from claims import selectors, services
 from claims.models import Claim, ClaimStatus, ClaimType
+from core.fields import DateField, MoneyField
 
 
 class ClaimDocumentOutput(serializers.Serializer):
@@ -43,9 +44,9 @@ class ClaimOutput(serializers.ModelSerializer):
 class ClaimCreateInput(serializers.Serializer):
     policy_id = serializers.UUIDField()
     claim_type = serializers.ChoiceField(choices=ClaimType.choices)
-    claim_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    claim_amount = MoneyField(max_digits=14)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
-    incident_date = serializers.DateField()
+    incident_date = DateField()
 
 
 class ClaimStatusInput(serializers.Serializer):

@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStaffRole
 from compliance import selectors, services
 from compliance.models import AuditEntry
+from core.fields import DateField, MoneyField
+from core.filters import StrictFilterBackend
 from customers.selectors import customers_visible_to
 
 _STAFF_ONLY = ("Staff only: 401 without credentials, 403 for brokers and integrators.")
@@ -75,7 +77,7 @@ class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     staff_only = True
     serializer_class = AuditEntryOutput
     filterset_class = AuditEntryFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -98,7 +100,7 @@ class _Profile(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     phone = serializers.CharField(allow_null=True)
-    date_of_birth = serializers.DateField(allow_null=True)
+    date_of_birth = DateField(allow_null=True)
     address = serializers.CharField(allow_null=True)
     broker = serializers.UUIDField(allow_null=True, help_text="Agency id.")
     created_at = serializers.DateTimeField()
@@ -113,7 +115,7 @@ class _Consent(serializers.Serializer):
 
 
 class _Retention(serializers.Serializer):
-    retained_until = serializers.DateField(
+    retained_until = DateField(
         help_text="Last policy end (or record creation without a policy) plus the "
                   "retention period; personal data is erased after this day.")
 
@@ -122,10 +124,10 @@ class _Policy(serializers.Serializer):
     id = serializers.UUIDField()
     policy_number = serializers.CharField()
     policy_type = serializers.CharField()
-    premium_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    coverage_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    premium_amount = MoneyField(max_digits=12)
+    coverage_amount = MoneyField(max_digits=14)
+    start_date = DateField()
+    end_date = DateField()
     status = serializers.CharField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField(allow_blank=True)
@@ -143,11 +145,11 @@ class _Claim(serializers.Serializer):
     claim_number = serializers.CharField()
     policy_id = serializers.UUIDField()
     claim_type = serializers.CharField()
-    claim_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    claim_amount = MoneyField(max_digits=14)
     description = serializers.CharField(allow_blank=True)
-    incident_date = serializers.DateField()
+    incident_date = DateField()
     status = serializers.CharField()
-    reported_date = serializers.DateField()
+    reported_date = DateField()
     processed_date = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     status_history = _StatusChange(many=True)

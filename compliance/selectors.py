@@ -177,12 +177,20 @@ def customers_due_for_purge(*, today: datetime.date | None = None,
     return customers_past_retention(today=today, years=years).exclude(Exists(open_claims))
 
 
+def customers_of_person(email: str) -> QuerySet[Customer]:
+    """Every customer record of one person, in every agency: an email is unique only
+    within an agency, so the data subject behind an address may be several rows."""
+    return Customer.objects.filter(email__iexact=(email or "").strip()).order_by("created_at",
+                                                                                "id")
+
+
 def customer_by_reference(reference: str) -> Customer | None:
-    """A customer by id or by e-mail address (case-insensitive)."""
+    """A customer by id, or the first by e-mail address (case-insensitive); a person's
+    every record is customers_of_person."""
     import uuid
 
     reference = (reference or "").strip()
     try:
         return Customer.objects.filter(pk=uuid.UUID(reference)).first()
     except ValueError:
-        return Customer.objects.filter(email__iexact=reference).first()
+        return customers_of_person(reference).first()

@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import JSONField, Q, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from accounts.models import Role, User
 from claims.models import Claim
@@ -202,7 +203,10 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
         full = customer_redactor(customer=customer)
         distinctive = customer_redactor(customer=customer, distinctive=True)
         related = selectors.customer_related_ids(customer)
-        documents = list(documents_of_customer(customer))
+        # Lock the documents before the first audit entry locks the chain head: a
+        # concurrent DELETE of one of them holds its row and then wants the head, so
+        # taking them in the other order deadlocks.
+        documents = list(documents_of_customer(customer).select_for_update(of=("self",)))
         for document in documents:
             document_delete(actor=authority, document=document)
         scrubbed_text = _scrub_free_text(customer=customer, related=related, full=full,
@@ -261,6 +265,32 @@ def customer_export_record(*, actor: User | None, customer: Customer, request=No
                 k: len(data[k]) for k in ("policies", "claims", "documents", "audit_entries")}},
         )
     return data
+
+
+def person_erase(*, actor: User | None, email: str) -> list[ErasureResult]:
+    """Erase the data subject behind an e-mail address: every customer record with that
+    address, in every agency, in one transaction (all or none). Empty when none holds it."""
+    if actor is not None and not user_may_erase(actor):
+        raise Forbidden("Only staff may erase a customer's personal data.")
+    with transaction.atomic():
+        return [customer_erase(actor=actor, customer=customer)
+                for customer in selectors.customers_of_person(email)]
+
+
+def person_export_record(*, actor: User | None, email: str) -> dict:
+    """The subject access export of the person behind an e-mail address: one export per
+    customer record with that address, in every agency (each recorded in the trail)."""
+    if actor is not None and not user_may_export(actor):
+        raise Forbidden("Only staff may export a customer's personal data.")
+    with transaction.atomic():
+        records = [customer_export_record(actor=actor, customer=customer)
+                   for customer in selectors.customers_of_person(email)]
+    return {
+        "schema_version": selectors.EXPORT_SCHEMA_VERSION,
+        "generated_at": timezone.now().isoformat(),
+        "email": (email or "").strip(),
+        "records": records,
+    }
 
 
 @dataclass(frozen=True)

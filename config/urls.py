@@ -1,11 +1,20 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config import health
 from core import metrics
+from core.schema_view import SchemaView
+
+
+@csrf_exempt  # no session is read: a JSON 404 for any method, never a CSRF page
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 api_patterns = [
     path("", include("accounts.urls")),
@@ -14,10 +23,13 @@ api_patterns = [
     path("", include("claims.urls")),
     path("", include("documents.urls")),
     path("", include("compliance.urls")),
-    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     # Swagger UI sets inline styles; its scripts stay 'self' only (split view).
     re_path(r"^docs/?$", csp_update({"style-src": ["'unsafe-inline'"]})(
         SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),
+    # Anything else under /api/ (an unknown path, an id of the wrong form): a JSON 404
+    # in the API's error shape, never the portal's HTML page.
+    re_path(r"^", api_not_found),
 ]
 
 urlpatterns = [

@@ -46,4 +46,9 @@ def exception_handler(exc, context):
         else:
             data = {"detail": exc.messages}
         exc = exceptions.ValidationError(data)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (raised outside a serializer, e.g. a NUL in ?search=)
+        # takes the one error shape: an object with `detail`.
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response

@@ -1,11 +1,74 @@
+"""List filters that refuse what their schema does not allow.
+
+A query parameter's value is either valid for its declared type or a 400 naming the
+parameter: an enum value outside the enum, a malformed UUID, and an empty value for
+anything but free text (`?status=`) are refused, never read as "no filter". Free-text
+parameters (`?search=`, `?actor=`) may be empty, which means no filter.
+"""
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 
+def _is_free_text(flt) -> bool:
+    return type(flt) is django_filters.CharFilter
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with blank values refused for every typed filter."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        errors = {}
+        for name, flt in filterset.filters.items():
+            values = request.query_params.getlist(name)
+            if values and not _is_free_text(flt) and any(v.strip() == "" for v in values):
+                errors[name] = ["This value may not be blank; leave the parameter out "
+                                "for no filter."]
+        if not filterset.is_valid():
+            for name, messages in filterset.errors.items():
+                errors.setdefault(name, list(messages))
+        if errors:
+            raise ValidationError(errors)
+        return filterset.qs
+
+
 class StableOrderingFilter(OrderingFilter):
-    """Ordering that always ends on the primary key, so pages never overlap."""
+    """Ordering that always ends on the primary key, so pages never overlap; an
+    ordering field that the view does not offer is a 400 naming `ordering`."""
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not any(o.lstrip("-") in ("pk", "id") for o in ordering):
             ordering.append("-id")
         return ordering
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = {item[0] for item in
+                 self.get_valid_fields(queryset, view, {"request": request})}
+        bad = [term for term in fields if term.removeprefix("-") not in valid]
+        if bad:
+            raise ValidationError({self.ordering_param: [
+                f"Unknown ordering field {bad[0]!r}; use one of "
+                f"{', '.join(sorted(valid))}, with '-' for descending."]})
+        return fields
+
+    def get_schema_operation_parameters(self, view):
+        fields = [item[0] if isinstance(item, tuple | list) else item
+                  for item in (getattr(view, "ordering_fields", None) or [])]
+        if not fields:
+            return []
+        choices = [term for field in fields for term in (field, f"-{field}")]
+        return [{
+            "name": self.ordering_param,
+            "required": False,
+            "in": "query",
+            "description": "Comma-separated fields to order by; '-' for descending.",
+            "schema": {"type": "array", "items": {"type": "string", "enum": choices}},
+            "style": "form",
+            "explode": False,
+        }]

@@ -3,6 +3,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from accounts.models import Agency
+from core.fields import DateField
 from customers import selectors, services
 from customers.models import Customer
 
@@ -25,7 +26,7 @@ class CustomerCreateInput(serializers.Serializer):
         max_length=32, required=False, allow_blank=True, allow_null=True,
         help_text="E.164 (+447700900123) or as written in the default region "
                   "(07700 900123); returned in E.164")
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = DateField(required=False, allow_null=True)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True,
                                     allow_null=True)
     gdpr_consent = serializers.BooleanField(

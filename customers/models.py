@@ -34,7 +34,16 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),
+            # Unique within an agency, case-insensitive; one person may be a customer of
+            # several agencies. Customers held by no agency are unique among themselves.
+            models.UniqueConstraint(
+                Lower("email"), models.F("broker"), name="customer_email_ci_unique_per_agency",
+                condition=models.Q(broker__isnull=False),
+            ),
+            models.UniqueConstraint(
+                Lower("email"), name="customer_email_ci_unique_no_agency",
+                condition=models.Q(broker__isnull=True),
+            ),
             models.CheckConstraint(
                 condition=models.Q(gdpr_consent=False) | models.Q(gdpr_consent_date__isnull=False),
                 name="customer_consent_has_date",

@@ -73,7 +73,19 @@ def phone_normalize(value: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _clean(data: dict, *, instance: Customer | None) -> dict:
+DUPLICATE_EMAIL = "A customer with this email already exists."  # in this agency
+
+
+def _email_taken(*, email: str, agency: Agency | None, instance: Customer | None) -> bool:
+    """An email is unique within one agency (case-insensitive), not across agencies: one
+    person may be a customer of two agencies, and neither learns of the other."""
+    clash = Customer.objects.filter(email__iexact=email, broker=agency)
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    return clash.exists()
+
+
+def _clean(data: dict, *, instance: Customer | None, agency: Agency | None) -> dict:
     out = dict(data)
     if "email" in out:
         email = (out["email"] or "").strip()
@@ -82,11 +94,8 @@ def _clean(data: dict, *, instance: Customer | None) -> dict:
         except ValidationError as exc:
             raise CustomerInvalid("Enter a valid email address.", field="email") from exc
         out["email"] = email
-        clash = Customer.objects.filter(email__iexact=email)
-        if instance is not None:
-            clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
-            raise CustomerInvalid("A customer with this email already exists.", field="email")
+        if _email_taken(email=email, agency=agency, instance=instance):
+            raise CustomerInvalid(DUPLICATE_EMAIL, field="email")
     for name in ("first_name", "last_name"):
         if name in out:
             value = (out[name] or "").strip()
@@ -131,23 +140,24 @@ def customer_create(
         raise CustomerInvalid(
             "GDPR consent is required to hold a customer's data.", field="gdpr_consent"
         )
+    agency = _agency_for(actor=actor, broker=broker)
     data = _clean(
         {"email": email, "first_name": first_name, "last_name": last_name, "phone": phone,
          "date_of_birth": date_of_birth, "address": address},
-        instance=None,
+        instance=None, agency=agency,
     )
     customer = Customer(
         **data,
         gdpr_consent=True,
         gdpr_consent_date=timezone.now(),
-        broker=_agency_for(actor=actor, broker=broker),
+        broker=agency,
         created_by=actor,
     )
     try:
         with transaction.atomic():
             customer.save()
-    except IntegrityError as exc:  # lost a race on the unique email
-        raise CustomerInvalid("A customer with this email already exists.", field="email") from exc
+    except IntegrityError as exc:  # lost a race on the email, unique within the agency
+        raise CustomerInvalid(DUPLICATE_EMAIL, field="email") from exc
     return customer
 
 
@@ -168,14 +178,17 @@ def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
             raise CustomerInvalid("A broker cannot move a customer to another agency.",
                                   field="broker")
         customer.broker = agency
-    cleaned = _clean({k: v for k, v in data.items() if k in EDITABLE}, instance=customer)
+    editable = {k: v for k, v in data.items() if k in EDITABLE}
+    if "broker" in data and "email" not in editable:
+        editable["email"] = customer.email  # moving agency: the email must be free there
+    cleaned = _clean(editable, instance=customer, agency=customer.broker)
     for key, value in cleaned.items():
         setattr(customer, key, value)
     try:
         with transaction.atomic():
             customer.save()
     except IntegrityError as exc:
-        raise CustomerInvalid("A customer with this email already exists.", field="email") from exc
+        raise CustomerInvalid(DUPLICATE_EMAIL, field="email") from exc
     return customer
 
 

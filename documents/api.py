@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims.selectors import claims_visible_to
@@ -60,6 +61,8 @@ def _visible_document(user, pk) -> Document:
 
 
 class ClaimDocumentsView(generics.GenericAPIView):
+    # Multipart carries the file; a JSON body is parsed only to answer "no file" (400).
+    parser_classes = [MultiPartParser, JSONParser]
 
     perm_model = Document
     serializer_class = DocumentOutput
@@ -124,6 +127,14 @@ class DocumentDetailView(generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# What a stored document can be (its type is sniffed at upload), plus the generic one.
+DOWNLOAD_TYPES = (
+    "image/jpeg", "image/png", "image/gif", "application/pdf", "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/octet-stream",
+)
+
+
 class AnyAcceptNegotiation(BaseContentNegotiation):
     """A download answers with the document's own type whatever the Accept header."""
 
@@ -142,7 +153,7 @@ class DocumentDownloadView(generics.GenericAPIView):
     content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(responses={
-        (200, "application/octet-stream"): OpenApiResponse(
+        (200, *DOWNLOAD_TYPES): OpenApiResponse(
             OpenApiTypes.BINARY,
             description="The bytes, as an attachment, with the sniffed content type."),
         404: _ERRORS[404],

@@ -4,10 +4,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.fields import DateField, MoneyField
 from policies import selectors, services
 from policies.models import Policy, PolicyStatus, PolicyType
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class PolicyOutput(serializers.ModelSerializer):
@@ -26,10 +25,10 @@ class PolicyOutput(serializers.ModelSerializer):
 class PolicyCreateInput(serializers.Serializer):
     customer_id = serializers.UUIDField()
     policy_type = serializers.ChoiceField(choices=PolicyType.choices)
-    premium_amount = serializers.DecimalField(**MONEY)
-    coverage_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    premium_amount = MoneyField(max_digits=12)
+    coverage_amount = MoneyField(max_digits=14)
+    start_date = DateField()
+    end_date = DateField()
 
 
 class PolicyCancelInput(serializers.Serializer):
@@ -39,8 +38,8 @@ class PolicyCancelInput(serializers.Serializer):
 class PolicySummaryRow(serializers.Serializer):
     policy_type = serializers.ChoiceField(choices=PolicyType.choices)
     count = serializers.IntegerField()
-    total_premium = serializers.DecimalField(max_digits=16, decimal_places=2)
-    avg_premium = serializers.DecimalField(max_digits=16, decimal_places=2)
+    total_premium = MoneyField(max_digits=16)
+    avg_premium = MoneyField(max_digits=16)
 
 
 class PolicyFilter(django_filters.FilterSet):

@@ -7,11 +7,14 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_page_size_capped_at_100(broker_client, agency):
+def test_page_size_up_to_100(broker_client, agency):
     CustomerFactory.create_batch(105, broker=agency)
-    r = broker_client.get("/api/customers", {"page_size": 500})
+    r = broker_client.get("/api/customers", {"page_size": 100})
     assert len(r.json()["results"]) == 100
     assert r.json()["count"] == 105
+    # Beyond the declared maximum is a 400 naming the parameter, not a silent cap.
+    r = broker_client.get("/api/customers", {"page_size": 500})
+    assert r.status_code == 400 and "page_size" in r.json()
 
 
 def test_following_next_sees_every_row_once(broker_client, agency):

@@ -50,7 +50,7 @@ def database_url_for_tests() -> str:
 
 
 class DaphneServer:
-    def __init__(self, *, media_root: Path, log_path: Path):
+    def __init__(self, *, media_root: Path, log_path: Path, extra_env: dict | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -65,6 +65,7 @@ class DaphneServer:
             "MEDIA_ROOT": str(media_root),
             "STATIC_ROOT": str(collected_static()),
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         })
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(

@@ -1,7 +1,17 @@
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from compliance.selectors import customer_by_reference
+from compliance.selectors import customer_by_reference, customers_of_person
+
+
+def is_id(reference: str) -> bool:
+    try:
+        uuid.UUID((reference or "").strip())
+    except ValueError:
+        return False
+    return True
 
 
 def customer_arg(reference):
@@ -9,6 +19,14 @@ def customer_arg(reference):
     if customer is None:
         raise CommandError(f"No customer with id or e-mail {reference!r}.")
     return customer
+
+
+def person_arg(email):
+    """Every customer record with this e-mail address, in every agency."""
+    customers = list(customers_of_person(email))
+    if not customers:
+        raise CommandError(f"No customer with id or e-mail {email!r}.")
+    return customers
 
 
 def actor_arg(email):

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import phonenumbers
 from django.conf import settings
@@ -21,6 +22,7 @@ class CustomerInvalid(DomainError):
 
 
 PHONE_EXAMPLE = "07700 900123 or +44 7700 900123"
+E164_WRITTEN = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
 def _plausible(number) -> bool:
@@ -55,6 +57,11 @@ def phone_normalize(value: str, *, region: str | None = None) -> str:
             exc.TOO_LONG: "This phone number is too long.",
         }.get(exc.error_type, f"Enter a phone number, e.g. {PHONE_EXAMPLE}.")
         raise CustomerInvalid(problem, field="phone") from exc
+    if (E164_WRITTEN.match(text) and not number.extension
+            and phonenumbers.region_code_for_country_code(number.country_code) != "ZZ"):
+        # Already in E.164 as a system stores it (the API's contract): taken as written,
+        # since a numbering plan's lengths change faster than the records that hold them.
+        return text
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == phonenumbers.ValidationResult.IS_POSSIBLE and not _plausible(number):
         reason = phonenumbers.ValidationResult.INVALID_LENGTH

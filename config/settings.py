@@ -135,10 +135,14 @@ if REDIS_URL:
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ibo"),
+            # Redis is not a single point of failure: when it is unreachable, reads
+            # miss and writes are dropped (logged), and a dead server costs a refused
+            # or timed-out connect of at most a quarter second, not a 500.
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
@@ -155,7 +159,12 @@ else:
     CACHES = {"default": {"BACKEND": "core.metrics.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "insurance.cache"
+
+# Sessions live in the database only. A cache in front (cached_db) would bring a
+# signed-out session back to life when a Redis that missed the delete returns.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

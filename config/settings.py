@@ -118,8 +118,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN", default=1),
             "max_size": env.int("DB_POOL_MAX", default=10),
-            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10),
         }
+        # With the pool, health checks make it test a connection before handing it
+        # out (ConnectionPool.check_connection): after a database restart no request
+        # gets one of the dead connections, and the pool reconnects on its own.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 

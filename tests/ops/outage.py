@@ -235,3 +235,63 @@ class Browser:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
+
+
+class WriteLoad:
+    """Concurrent customer creations through the API, each outcome recorded:
+    (started monotonic time, status, Retry-After header, created id or None)."""
+
+    def __init__(self, base: str, token: str, *, workers: int = 6, tag: str = "load"):
+        import threading
+
+        self.base, self.token, self.tag = base, token, tag
+        self.results: list[tuple[float, int, str | None, str | None]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(n,), daemon=True)
+                         for n in range(workers)]
+
+    def start(self) -> "WriteLoad":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def _run(self, worker: int) -> None:
+        http = Browser(self.base)
+        n = 0
+        while not self._stop.is_set():
+            n += 1
+            body = {"email": f"{self.tag}-{worker}-{n}@example.test", "first_name": "Load",
+                    "last_name": f"Writer{worker}", "gdpr_consent": True}
+            started = time.monotonic()
+            try:
+                status, headers, raw = http.request("POST", "/api/customers", json_body=body,
+                                                    token=self.token, timeout=60)
+            except OSError:
+                status, headers, raw = 0, {}, b""
+            created = None
+            if 200 <= status < 300:
+                created = json.loads(raw)["id"]
+            with self._lock:
+                self.results.append((started, status, headers.get("Retry-After"), created))
+            time.sleep(0.02)
+
+    def summary(self, outage_started: float, service_back: float) -> dict:
+        """Counts, and seconds from the service being back to the first 2xx started after it."""
+        statuses = [status for _, status, _, _ in self.results]
+        after = sorted(t for t, status, _, _ in self.results
+                       if 200 <= status < 300 and t >= service_back)
+        return {
+            "requests": len(statuses),
+            "2xx": sum(200 <= s < 300 for s in statuses),
+            "503": statuses.count(503),
+            "other_5xx": sum(s >= 500 and s != 503 for s in statuses),
+            "other": sum(not (200 <= s < 300) and s < 500 for s in statuses),
+            "recovery_seconds": round(after[0] - service_back, 2) if after else None,
+            "outage_seconds": round(service_back - outage_started, 2),
+        }

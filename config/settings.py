@@ -14,7 +14,21 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+
+class _Env(environ.Env):
+    """environ.Env whose parse errors name the variable (`LOCKOUT_SECONDS: ...`)."""
+
+    def get_value(self, var, *args, **kwargs):
+        try:
+            return super().get_value(var, *args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"{var} is invalid: {exc}") from exc
+
+
+env = _Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
@@ -27,10 +41,6 @@ TESTING = env.bool("TESTING", default="pytest" in sys.modules)
 # A fixed key is only acceptable for local development and tests.
 _DEV_SECRET = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or TESTING) else "")
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -108,9 +118,14 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+try:
+    DATABASES = {
+        "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    }
+except ValueError as exc:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DATABASE_URL is invalid: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
     if env.bool("DB_POOL", default=True):
@@ -390,3 +405,13 @@ LOGGING = {
 }
 
 APP_VERSION = env.str("APP_VERSION", default=__import__("config").__version__)
+
+
+# --- Fail fast -------------------------------------------------------------------
+# In production a missing or unusable setting stops the process at start-up (settings
+# are imported before the web server binds), naming the setting, rather than
+# answering 500 on first use.
+if not DEBUG:
+    from config.required import check_production_settings
+
+    check_production_settings(globals(), environ=env, testing=TESTING)

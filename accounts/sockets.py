@@ -5,13 +5,9 @@ The message goes out after the sign-out commits; a channel layer that is down
 (Redis unreachable) never fails the sign-out: it is logged and dropped.
 """
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
-logger = logging.getLogger("insurance.accounts")
+from core.live import group_publish
 
 SESSION_ENDED = "session.ended"
 
@@ -21,14 +17,8 @@ def user_group(user_id) -> str:
 
 
 def _send(user_id) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": SESSION_ENDED})
-    except Exception:  # noqa: BLE001 - a sign-out never fails because Redis is down
-        logger.warning("session.ended publish failed", exc_info=True,
-                       extra={"event": "session.ended.publish_failed", "user_id": str(user_id)})
+    group_publish(user_group(user_id), {"type": SESSION_ENDED}, event=SESSION_ENDED,
+                  user_id=str(user_id))
 
 
 def close_user_sockets(*, user_id) -> None:

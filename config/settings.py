@@ -170,7 +170,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # connecting to a dead Redis fails fast; publishing is bounded too
+                # (core.live), and sockets outlive an outage (claims.consumers)
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": env.float(
+                    "REDIS_CONNECT_TIMEOUT", default=0.25)}],
                 "prefix": env.str("CHANNEL_PREFIX", default="ibo"),
             },
         }

@@ -280,6 +280,18 @@ async def test_portal_logout_closes_the_session_socket(book):
 
 
 @pytest.mark.asyncio
+async def test_admin_logout_closes_the_staff_socket(book):
+    client = Client()
+    await database_sync_to_async(client.force_login)(book["staff"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = await _open(_socket(headers=[(b"cookie", cookie)]))
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    response = await database_sync_to_async(client.post)("/admin/logout/")
+    assert response.status_code in (200, 302)
+    assert await _closed_code(communicator) == 4401
+
+
+@pytest.mark.asyncio
 async def test_a_failed_logout_closes_nothing(book):
     from rest_framework.test import APIClient
 

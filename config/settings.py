@@ -163,6 +163,8 @@ if REDIS_URL:
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
                 "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
                 "IGNORE_EXCEPTIONS": True,
+                # after a failure, skip Redis for 2 s instead of waiting on it again
+                "CONNECTION_POOL_CLASS": "core.cache.CircuitBreakerConnectionPool",
             },
         }
     }

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-MIN_SECRET_KEY_LENGTH = 50
+# 32 characters: a platform's generated 256-bit secret (44 base64 characters) passes.
+MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_UNIQUE_CHARACTERS = 5
 MIN_JWT_KEY_LENGTH = 32
 POSTGRES_ENGINES = ("django.db.backends.postgresql", "django_prometheus.db.backends.postgresql")

@@ -57,12 +57,22 @@ def seconds_locked(email: str, ip: str) -> int:
     return max(math.ceil(remaining), 0)
 
 
+def _forget_stale(now: datetime) -> None:
+    """Rows whose window and lock are both over count for nothing: delete them when a
+    new row is made, so the table holds only live state (an index range delete)."""
+    LoginAttemptCounter.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+        window_started_at__lte=now - timedelta(seconds=settings.LOCKOUT_SECONDS),
+    ).delete()
+
+
 def _counter(kind: str, digest: str, now: datetime) -> LoginAttemptCounter:
     """The row for (kind, key), locked for update; created on first failure."""
     counter = (LoginAttemptCounter.objects.select_for_update()
                .filter(kind=kind, key=digest).first())
     if counter is not None:
         return counter
+    _forget_stale(now)
     try:
         with transaction.atomic():
             return LoginAttemptCounter.objects.create(

@@ -136,7 +136,7 @@ class LoginAttemptCounter(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     key = models.CharField(max_length=64)
     failures = models.PositiveIntegerField(default=0)
-    window_started_at = models.DateTimeField()
+    window_started_at = models.DateTimeField(db_index=True)
     locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

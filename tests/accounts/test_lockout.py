@@ -181,3 +181,32 @@ def test_concurrent_failures_are_all_counted():
     ip_row = LoginAttemptCounter.objects.get(kind="ip")
     assert ip_row.failures == 8
     assert lockout.seconds_locked("race@example.test", "") > 0
+
+
+def test_stale_rows_are_forgotten_when_new_ones_are_made(db, monkeypatch):
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    for n in range(3):
+        lockout.record_failure(f"old{n}@example.test", "")
+    for _ in range(5):
+        lockout.record_failure("locked@example.test", "")
+    _shift_clock(monkeypatch, 901)
+    lockout.record_failure("new@example.test", "")
+    # the three old windows are over; the lock ran out too; only the new row is left
+    assert LoginAttemptCounter.objects.count() == 1
+    assert lockout.seconds_locked("locked@example.test", "") == 0
+
+
+def test_a_running_lock_survives_the_cleanup(db, monkeypatch):
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    for _ in range(4):
+        lockout.record_failure("a@example.test", "")
+    _shift_clock(monkeypatch, 600)
+    lockout.record_failure("a@example.test", "")  # 5th within the window: locked now
+    _shift_clock(monkeypatch, 400)  # t+1000: the first failures are 1000 s old, the lock 400 s
+    lockout.record_failure("b@example.test", "")
+    assert LoginAttemptCounter.objects.filter(kind="email").count() == 2
+    assert lockout.seconds_locked("a@example.test", "") > 0

@@ -119,3 +119,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_active and self.role == Role.STAFF:
             return True
         return super().has_module_perms(app_label)
+
+
+class LoginAttemptCounter(models.Model):
+    """Failed sign-ins for one email or one client address, and the lock they earned.
+
+    Held in PostgreSQL, not the cache: a lockout is a security control, and it must
+    hold when Redis is unreachable or has been flushed. `key` is a hash of the
+    lower-cased email or of the address, never the value itself.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        IP = "ip", "Client address"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(db_index=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="login_attempt_kind_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key[:8]}…: {self.failures} failure(s)"

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lockout
+from accounts import lockout, sockets
 from accounts.models import Agency, Role, User
 from core.exceptions import DomainError
 
@@ -137,8 +137,13 @@ def auth_refresh(*, refresh_token: str) -> TokenPair:
     return _token_pair(RefreshToken.for_user(user))
 
 
+@transaction.atomic
 def auth_logout(*, refresh_token: str) -> None:
+    """Revoke the refresh token and close the user's live sockets."""
     try:
-        RefreshToken(refresh_token).blacklist()
+        token = RefreshToken(refresh_token)
+        token.blacklist()
     except TokenError as exc:
         raise BadCredentials("The refresh token is invalid, expired or revoked.") from exc
+    sockets.close_user_sockets(user_id=token.get(jwt_settings.USER_ID_CLAIM))
+

@@ -4,26 +4,55 @@ The socket is authenticated by accounts.ws_auth (portal session cookie or
 `?token=<access_token>`). A client subscribes to the claims it may see; the
 claim transition service publishes to the claim's group after commit, in any
 server process when the channel layer is Redis.
+
+The socket follows the sign-in: it joins its user's group (accounts.sockets) and
+closes with 4401 when that user signs out. Each event is delivered only after the
+visibility selector still shows the claim to a still-active user; otherwise the
+subscription is dropped.
+
+A channel layer that fails (Redis unreachable) does not end the socket: it keeps
+answering pings, retries the layer with a back-off, and once the layer answers
+again re-joins its groups, so live status resumes without a reconnect.
 """
 
+import asyncio
 import json
+import logging
 import uuid
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
+from accounts.models import User
+from accounts.sockets import user_group
 from claims.events import claim_group
 from claims.selectors import claims_visible_to
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_SUBSCRIPTIONS = 500
+LAYER_RETRY_MAX_SECONDS = 5.0
+
+logger = logging.getLogger("insurance.claims")
+
+
+def _may_see(user, claim_id: uuid.UUID) -> bool:
+    if user.is_integrator and not user.has_perm("claims.view_claim"):
+        return False
+    return claims_visible_to(user).filter(pk=claim_id).exists()
 
 
 @database_sync_to_async
 def _claim_visible(user, claim_id: uuid.UUID) -> bool:
-    if user.is_integrator and not user.has_perm("claims.view_claim"):
-        return False
-    return claims_visible_to(user).filter(pk=claim_id).exists()
+    return _may_see(user, claim_id)
+
+
+@database_sync_to_async
+def _current_user(user_id):
+    """The socket's user as the database has it now; None when gone or deactivated."""
+    return User.objects.select_related("agency").filter(pk=user_id, is_active=True).first()
 
 
 def _parse_claim_id(value) -> uuid.UUID | None:
@@ -36,6 +65,64 @@ def _parse_claim_id(value) -> uuid.UUID | None:
 
 
 class ClaimStatusConsumer(AsyncWebsocketConsumer):
+    # --- the channel layer, kept alive through a Redis outage ------------------------
+
+    async def __call__(self, scope, receive, send):
+        """AsyncConsumer.__call__, with a channel-layer receive that survives the layer
+        failing instead of taking the socket down with it."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.layer_ok = True
+        self.base_send = send
+        handlers = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            handlers.append(self._layer_receive)
+        try:
+            await await_many_dispatch(handlers, self.dispatch)
+        except StopConsumer:
+            pass
+
+    def _groups(self) -> list[str]:
+        groups = [claim_group(key) for key in getattr(self, "subscriptions", ())]
+        if hasattr(self, "user"):
+            groups.append(user_group(self.user.pk))
+        return groups
+
+    async def _layer(self, method: str, group: str) -> bool:
+        """group_add / group_discard; a failing layer is noted, never raised."""
+        try:
+            await getattr(self.channel_layer, method)(group, self.channel_name)
+            return True
+        except Exception:  # noqa: BLE001 - Redis down: rejoin when it is back
+            if self.layer_ok:
+                logger.warning("channel layer unavailable", exc_info=True,
+                               extra={"event": "ws.layer_unavailable"})
+            self.layer_ok = False
+            return False
+
+    async def _layer_receive(self):
+        delay = 0.25
+        while True:
+            if self.layer_ok:
+                try:
+                    return await self.channel_layer.receive(self.channel_name)
+                except Exception:  # noqa: BLE001
+                    logger.warning("channel layer receive failed", exc_info=True,
+                                   extra={"event": "ws.layer_unavailable"})
+                    self.layer_ok = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LAYER_RETRY_MAX_SECONDS)
+            self.layer_ok = True  # optimistic: rejoin every group; a failure unsets it
+            for group in self._groups():
+                if not await self._layer("group_add", group):
+                    break
+            else:
+                logger.info("channel layer back", extra={"event": "ws.layer_restored"})
+                delay = 0.25
+
+    # --- connection ---------------------------------------------------------------
+
     async def connect(self):
         self.subscriptions: set[str] = set()
         user = self.scope.get("user")
@@ -46,11 +133,18 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        await self._layer("group_add", user_group(user.pk))
 
     async def disconnect(self, code):
-        for claim_id in getattr(self, "subscriptions", ()):
-            await self.channel_layer.group_discard(claim_group(claim_id), self.channel_name)
+        for group in self._groups():
+            if not self.layer_ok:
+                break
+            await self._layer("group_discard", group)
         self.subscriptions = set()
+
+    # Channel-layer event type "session.ended" (see accounts.sockets).
+    async def session_ended(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def send_json(self, content: dict):
         await self.send(text_data=json.dumps(content))
@@ -96,20 +190,33 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
                     "message": f"At most {MAX_SUBSCRIPTIONS} claims per connection.",
                 })
                 return
-            await self.channel_layer.group_add(claim_group(key), self.channel_name)
-            self.subscriptions.add(key)
+            self.subscriptions.add(key)  # rejoined with the rest if the layer is down
+            await self._layer("group_add", claim_group(key))
         await self.send_json({"type": "subscribed", "claim_id": raw_id})
 
     async def _unsubscribe(self, raw_id):
         claim_id = _parse_claim_id(raw_id)
         key = str(claim_id) if claim_id else None
         if key in self.subscriptions:
-            await self.channel_layer.group_discard(claim_group(key), self.channel_name)
             self.subscriptions.discard(key)
+            await self._layer("group_discard", claim_group(key))
         await self.send_json({"type": "unsubscribed", "claim_id": raw_id})
 
     # Channel-layer event type "claim.status" (see claims.events).
     async def claim_status(self, event):
+        key = event["claim_id"]
+        if key not in self.subscriptions:
+            return
+        user = await _current_user(self.user.pk)
+        if user is None:  # deactivated or deleted since the socket opened
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        if not await _claim_visible(user, uuid.UUID(key)):
+            # no longer the user's to see (moved, erased, permission withdrawn)
+            self.subscriptions.discard(key)
+            await self._layer("group_discard", claim_group(key))
+            return
         await self.send_json({
             "type": "claim.status",
             "claim_id": event["claim_id"],

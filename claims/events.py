@@ -1,11 +1,6 @@
 """Live claim status events, pushed to the channel layer after commit."""
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
-logger = logging.getLogger("insurance.claims")
+from core.live import group_publish
 
 
 def claim_group(claim_id) -> str:
@@ -24,13 +19,7 @@ def claim_status_payload(*, claim, previous_status: str) -> dict:
 
 
 def claim_status_publish(payload: dict) -> None:
-    """Send to every socket subscribed to this claim, in any server process."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(claim_group(payload["claim_id"]), payload)
-    except Exception:  # noqa: BLE001 - a lost live update must never undo a decision
-        logger.exception("claim.status publish failed",
-                         extra={"event": "claim.status.publish_failed",
-                                "claim_id": payload["claim_id"]})
+    """Send to every socket subscribed to this claim, in any server process; a failing
+    or hanging channel layer is logged, never raised (core.live)."""
+    group_publish(claim_group(payload["claim_id"]), payload, event="claim.status",
+                  claim_id=payload["claim_id"])

@@ -1,22 +1,16 @@
-"""Liveness and readiness probes (no auth, no session, no database for /live)."""
+"""Liveness and readiness probes (no auth, no session, no database for /live).
+
+Readiness fails (503) only when this process cannot serve: the database does not
+answer. Redis is shared by every instance, so an unreachable Redis leaves the
+probes at 200 with `"status": "degraded"` and the failing check named; failing
+readiness on it would take the whole service out while it can still serve.
+"""
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-
-
-@never_cache
-@require_safe
-def health(request):
-    return JsonResponse({"status": "healthy", "version": settings.APP_VERSION})
-
-
-@never_cache
-@require_safe
-def live(request):
-    return JsonResponse({"status": "alive"})
 
 
 def _check_database() -> dict:
@@ -36,23 +30,52 @@ def _check_redis() -> dict | None:
         import redis
 
         client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        client.ping()
+        try:
+            client.ping()
+        finally:
+            client.close()
         return {"status": "ok"}
     except Exception as exc:  # noqa: BLE001
         return {"status": "error", "error": exc.__class__.__name__}
 
 
-@never_cache
-@require_safe
-def ready(request):
+def _checks() -> dict:
     checks = {"database": _check_database()}
     redis_check = _check_redis()
     if redis_check is not None:
         checks["redis"] = redis_check
-    ok = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse(
-        {"status": "ready" if ok else "unavailable", "checks": checks},
-        status=200 if ok else 503,
-    )
+    return checks
+
+
+def _status(checks: dict, ok_word: str) -> tuple[str, int]:
+    if checks["database"]["status"] != "ok":
+        return "unavailable", 503
+    if any(check["status"] != "ok" for check in checks.values()):
+        return "degraded", 200
+    return ok_word, 200
+
+
+@never_cache
+@require_safe
+def health(request):
+    checks = _checks()
+    word, _ = _status(checks, "healthy")
+    # /health describes; only /health/ready decides whether to route traffic here.
+    word = "degraded" if word == "unavailable" else word
+    return JsonResponse({"status": word, "version": settings.APP_VERSION, "checks": checks})
+
+
+@never_cache
+@require_safe
+def live(request):
+    return JsonResponse({"status": "alive"})
+
+
+@never_cache
+@require_safe
+def ready(request):
+    checks = _checks()
+    word, status = _status(checks, "ready")
+    return JsonResponse({"status": word, "checks": checks}, status=status)

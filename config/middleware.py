@@ -8,6 +8,11 @@ string), status, duration, request id and user id.
 HealthProbeMiddleware answers /health, /health/live and /health/ready before host
 validation: a platform probes over plain HTTP with an internal host name (an IP
 address and port, a service name) that is not, and should not be, in ALLOWED_HOSTS.
+
+SecurityHeadersMiddleware sits outside both and everything else, so every response
+carries the security headers: probes answered early, a 400 for a disallowed host,
+a 404, a 500 or a 503 included. Headers already set inside (SecurityMiddleware,
+XFrameOptionsMiddleware, django-csp with its nonce) are left as they are.
 """
 
 import logging
@@ -16,6 +21,7 @@ import time
 import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.utils.functional import empty
 
 from core.logging import redact
@@ -112,9 +118,7 @@ def _probe_view(request):
 
 
 def _probe_response(view, request):
-    response = view(request)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return view(request)  # security headers: SecurityHeadersMiddleware, outside this one
 
 
 class HealthProbeMiddleware(_DualMiddleware):
@@ -133,3 +137,35 @@ class HealthProbeMiddleware(_DualMiddleware):
         if view is not None:
             return await sync_to_async(_probe_response)(view, request)
         return await self.get_response(request)
+
+
+def _csp_header(directives: dict) -> str:
+    return "; ".join(f"{name} {' '.join(values)}".strip() for name, values in directives.items())
+
+
+def _secure(response):
+    if "X-Content-Type-Options" not in response:
+        response["X-Content-Type-Options"] = "nosniff"
+    if "X-Frame-Options" not in response:
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    if "Referrer-Policy" not in response:
+        response["Referrer-Policy"] = settings.SECURE_REFERRER_POLICY
+    if ("Content-Security-Policy" not in response
+            and response.get("Content-Type", "").startswith("text/html")):
+        # a page that did not pass django-csp (an error answered outside it)
+        response["Content-Security-Policy"] = _csp_header(
+            settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    return response
+
+
+class SecurityHeadersMiddleware(_DualMiddleware):
+    """X-Content-Type-Options, X-Frame-Options, Referrer-Policy on every response;
+    a Content-Security-Policy on every HTML page."""
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return _secure(self.get_response(request))
+
+    async def __acall__(self, request):
+        return _secure(await self.get_response(request))

@@ -14,7 +14,21 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+
+class _Env(environ.Env):
+    """environ.Env whose parse errors name the variable (`LOCKOUT_SECONDS: ...`)."""
+
+    def get_value(self, var, *args, **kwargs):
+        try:
+            return super().get_value(var, *args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"{var} is invalid: {exc}") from exc
+
+
+env = _Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
@@ -27,10 +41,6 @@ TESTING = env.bool("TESTING", default="pytest" in sys.modules)
 # A fixed key is only acceptable for local development and tests.
 _DEV_SECRET = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or TESTING) else "")
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -70,6 +80,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "config.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -108,9 +119,14 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+try:
+    DATABASES = {
+        "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    }
+except ValueError as exc:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DATABASE_URL is invalid: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
     if env.bool("DB_POOL", default=True):
@@ -118,8 +134,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN", default=1),
             "max_size": env.int("DB_POOL_MAX", default=10),
-            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10),
         }
+        # With the pool, health checks make it test a connection before handing it
+        # out (ConnectionPool.check_connection): after a database restart no request
+        # gets one of the dead connections, and the pool reconnects on its own.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 
@@ -135,10 +155,16 @@ if REDIS_URL:
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ibo"),
+            # Redis is not a single point of failure: when it is unreachable, reads
+            # miss and writes are dropped (logged), and a dead server costs a refused
+            # or timed-out connect of at most a quarter second, not a 500.
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                "IGNORE_EXCEPTIONS": True,
+                # after a failure, skip Redis for 2 s instead of waiting on it again
+                "CONNECTION_POOL_CLASS": "core.cache.CircuitBreakerConnectionPool",
             },
         }
     }
@@ -146,7 +172,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # connecting to a dead Redis fails fast; publishing is bounded too
+                # (core.live), and sockets outlive an outage (claims.consumers)
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": env.float(
+                    "REDIS_CONNECT_TIMEOUT", default=0.25)}],
                 "prefix": env.str("CHANNEL_PREFIX", default="ibo"),
             },
         }
@@ -155,7 +184,12 @@ else:
     CACHES = {"default": {"BACKEND": "core.metrics.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "insurance.cache"
+
+# Sessions live in the database only. A cache in front (cached_db) would bring a
+# signed-out session back to life when a Redis that missed the delete returns.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -377,3 +411,13 @@ LOGGING = {
 }
 
 APP_VERSION = env.str("APP_VERSION", default=__import__("config").__version__)
+
+
+# --- Fail fast -------------------------------------------------------------------
+# In production a missing or unusable setting stops the process at start-up (settings
+# are imported before the web server binds), naming the setting, rather than
+# answering 500 on first use.
+if not DEBUG:
+    from config.required import check_production_settings
+
+    check_production_settings(globals(), environ=env, testing=TESTING)

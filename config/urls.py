@@ -47,3 +47,6 @@ admin.site.site_header = "Insurance back-office"
 admin.site.site_title = "Insurance back-office"
 admin.site.index_title = "Operations"
 
+
+# A database outage answers 503 with Retry-After; anything else stays a 500.
+handler500 = "config.errors.server_error"

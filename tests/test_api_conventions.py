@@ -68,12 +68,16 @@ def test_health_endpoints(anon_client):
     assert r.status_code == 200 and r.json()["checks"]["database"]["status"] == "ok"
 
 
-def test_ready_is_503_when_redis_is_down(anon_client, settings):
+def test_ready_stays_200_degraded_when_redis_is_down(anon_client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     r = anon_client.get("/health/ready")
-    assert r.status_code == 503
+    assert r.status_code == 200
+    assert r.json()["status"] == "degraded"
     assert r.json()["checks"]["redis"]["status"] == "error"
     assert r.json()["checks"]["database"]["status"] == "ok"
+    r = anon_client.get("/health")
+    assert (r.status_code, r.json()["status"]) == (200, "degraded")
+    assert r.json()["checks"]["redis"]["status"] == "error"
 
 
 def test_ready_is_503_when_database_is_down(anon_client, monkeypatch):

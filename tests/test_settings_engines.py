@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,9 @@ def test_embedded_defaults_with_no_environment():
 
 def test_real_engines_from_the_environment():
     got = probe({"DATABASE_URL": "postgres://u@127.0.0.1:5432/x",
-                 "REDIS_URL": "redis://127.0.0.1:6379/3", "SECRET_KEY": "k" * 60})
+                 "REDIS_URL": "redis://127.0.0.1:6379/3",
+                 "SECRET_KEY": secrets.token_urlsafe(50),
+                 "FIELD_ENCRYPTION_KEYS": secrets.token_hex(32)})
     assert "postgresql" in got["db"]
     assert got["pool"] is True
     assert "redis" in got["cache"]

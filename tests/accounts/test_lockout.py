@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from tests.conftest import requires_postgres
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,20 +69,16 @@ def test_lock_expires(anon_client, broker, monkeypatch):
     assert attempt(anon_client, broker.email, PASSWORD).status_code == 200
 
 
-def test_lock_state_lives_in_the_shared_cache(anon_client, broker):
+def test_lock_state_lives_in_the_database_not_the_cache(anon_client, broker):
+    from accounts.models import LoginAttemptCounter
+
     for _ in range(5):
         attempt(anon_client, broker.email, WRONG)
-    keys = [k for k in _cache_keys() if "lockout:until:email" in k]
-    assert keys, "the lock must be held in the configured cache"
-    cache.clear()
-    assert attempt(anon_client, broker.email, PASSWORD).status_code == 200
-
-
-def _cache_keys():
-    backend = cache
-    if hasattr(backend, "keys"):  # django-redis
-        return [str(k) for k in backend.keys("*")]
-    return [str(k) for k in backend._cache.keys()]  # locmem
+    row = LoginAttemptCounter.objects.get(kind="email")
+    assert broker.email not in row.key  # a hash, never the address itself
+    assert row.locked_until is not None
+    cache.clear()  # a Redis flush or restart forgets nothing
+    assert attempt(anon_client, broker.email, PASSWORD).status_code == 429
 
 
 @override_settings(TRUSTED_PROXY_COUNT=1)
@@ -101,3 +98,115 @@ def test_lockout_does_not_reveal_whether_the_user_exists(anon_client, db):
     for _ in range(5):
         attempt(anon_client, "ghost@example.test", WRONG)
     assert attempt(anon_client, "ghost@example.test", WRONG).status_code == 429
+
+
+# --- the lockout service itself ---------------------------------------------------------
+
+
+def _shift_clock(monkeypatch, seconds):
+    import time as _time
+
+    real = _time.time
+    monkeypatch.setattr("accounts.lockout.time.time", lambda: real() + seconds)
+
+
+def test_service_locks_on_the_fifth_failure_not_before(db):
+    from accounts import lockout
+
+    for _ in range(4):
+        lockout.record_failure("a@example.test", "192.0.2.10")
+    assert lockout.seconds_locked("a@example.test", "192.0.2.10") == 0
+    lockout.record_failure("A@Example.test ", "192.0.2.10")
+    assert 899 <= lockout.seconds_locked("a@example.test", "") <= 900
+    assert lockout.seconds_locked("b@example.test", "192.0.2.10") == 0  # address: 5 of 50
+
+
+def test_service_forgets_failures_older_than_the_window(db, monkeypatch):
+    from accounts import lockout
+
+    for _ in range(4):
+        lockout.record_failure("a@example.test", "")
+    _shift_clock(monkeypatch, 901)
+    lockout.record_failure("a@example.test", "")
+    assert lockout.seconds_locked("a@example.test", "") == 0
+
+
+@override_settings(LOCKOUT_IP_LIMIT=3, LOCKOUT_EMAIL_LIMIT=100)
+def test_service_counts_an_address_across_emails(db):
+    from accounts import lockout
+
+    for n in range(2):
+        lockout.record_failure(f"u{n}@example.test", "192.0.2.20")
+    assert lockout.seconds_locked("other@example.test", "192.0.2.20") == 0
+    lockout.record_failure("u2@example.test", "192.0.2.20")
+    assert lockout.seconds_locked("other@example.test", "192.0.2.20") > 0
+    assert lockout.seconds_locked("other@example.test", "192.0.2.21") == 0
+
+
+def test_service_clear_forgets_failures_but_never_a_running_lock(db, monkeypatch):
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    for _ in range(3):
+        lockout.record_failure("a@example.test", "")
+    lockout.clear_email("a@example.test")
+    assert not LoginAttemptCounter.objects.exists()
+    for _ in range(5):
+        lockout.record_failure("a@example.test", "")
+    lockout.clear_email("a@example.test")
+    assert lockout.seconds_locked("a@example.test", "") > 0
+    _shift_clock(monkeypatch, 901)
+    lockout.clear_email("a@example.test")
+    assert not LoginAttemptCounter.objects.exists()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_failures_are_all_counted():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    def fail(_):
+        try:
+            lockout.record_failure("race@example.test", "192.0.2.30")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fail, range(8)))
+    ip_row = LoginAttemptCounter.objects.get(kind="ip")
+    assert ip_row.failures == 8
+    assert lockout.seconds_locked("race@example.test", "") > 0
+
+
+def test_stale_rows_are_forgotten_when_new_ones_are_made(db, monkeypatch):
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    for n in range(3):
+        lockout.record_failure(f"old{n}@example.test", "")
+    for _ in range(5):
+        lockout.record_failure("locked@example.test", "")
+    _shift_clock(monkeypatch, 901)
+    lockout.record_failure("new@example.test", "")
+    # the three old windows are over; the lock ran out too; only the new row is left
+    assert LoginAttemptCounter.objects.count() == 1
+    assert lockout.seconds_locked("locked@example.test", "") == 0
+
+
+def test_a_running_lock_survives_the_cleanup(db, monkeypatch):
+    from accounts import lockout
+    from accounts.models import LoginAttemptCounter
+
+    for _ in range(4):
+        lockout.record_failure("a@example.test", "")
+    _shift_clock(monkeypatch, 600)
+    lockout.record_failure("a@example.test", "")  # 5th within the window: locked now
+    _shift_clock(monkeypatch, 400)  # t+1000: the first failures are 1000 s old, the lock 400 s
+    lockout.record_failure("b@example.test", "")
+    assert LoginAttemptCounter.objects.filter(kind="email").count() == 2
+    assert lockout.seconds_locked("a@example.test", "") > 0

@@ -236,3 +236,114 @@ def test_a_change_made_through_one_process_reaches_a_socket_on_another(book, tmp
     finally:
         a.stop()
         b.stop()
+
+
+# --- The socket follows the session ----------------------------------------------------
+
+
+async def _closed_code(communicator):
+    message = await communicator.receive_output(timeout=5)
+    assert message["type"] == "websocket.close", message
+    return message["code"]
+
+
+@pytest.mark.asyncio
+async def test_api_logout_closes_that_users_sockets_only(book):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    mine = await _open(_with_token(book["broker"]))
+    theirs = await _open(_with_token(book["staff"]))
+    assert await _ask(mine, {"type": "ping"}) == {"type": "pong"}
+
+    def logout():
+        refresh = RefreshToken.for_user(book["broker"])
+        return APIClient().post("/api/auth/logout", {"refresh_token": str(refresh)},
+                                format="json").status_code
+
+    assert await database_sync_to_async(logout)() == 204
+    assert await _closed_code(mine) == 4401
+    assert await _ask(theirs, {"type": "ping"}) == {"type": "pong"}
+    await theirs.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_portal_logout_closes_the_session_socket(book):
+    client = Client()
+    await database_sync_to_async(client.force_login)(book["broker"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = await _open(_socket(headers=[(b"cookie", cookie)]))
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    response = await database_sync_to_async(client.post)("/portal/logout/")
+    assert response.status_code == 302
+    assert await _closed_code(communicator) == 4401
+
+
+@pytest.mark.asyncio
+async def test_admin_logout_closes_the_staff_socket(book):
+    client = Client()
+    await database_sync_to_async(client.force_login)(book["staff"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = await _open(_socket(headers=[(b"cookie", cookie)]))
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    response = await database_sync_to_async(client.post)("/admin/logout/")
+    assert response.status_code in (200, 302)
+    assert await _closed_code(communicator) == 4401
+
+
+@pytest.mark.asyncio
+async def test_a_failed_logout_closes_nothing(book):
+    from rest_framework.test import APIClient
+
+    communicator = await _open(_with_token(book["broker"]))
+
+    def logout():
+        return APIClient().post("/api/auth/logout", {"refresh_token": "garbage"},
+                                format="json").status_code
+
+    assert await database_sync_to_async(logout)() == 401
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_claim_that_is_no_longer_visible_stops_sending(book, other_agency):
+    claim = book["own"]
+    broker_socket = await _open(_with_token(book["broker"]))
+    staff_socket = await _open(_with_token(book["staff"]))
+    for communicator in (broker_socket, staff_socket):
+        assert (await _ask(communicator, {"type": "subscribe", "claim_id": str(claim.pk)}))[
+            "type"] == "subscribed"
+
+    def move_customer():  # the customer changes agency: the claim leaves this broker's book
+        customer = claim.policy.customer
+        customer.broker = other_agency
+        customer.save(update_fields=["broker"])
+
+    await database_sync_to_async(move_customer)()
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert (await staff_socket.receive_json_from(timeout=5))["status"] == "processing"
+    assert await broker_socket.receive_nothing(timeout=0.5)
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.APPROVED, actor=book["staff"])
+    assert (await staff_socket.receive_json_from(timeout=5))["status"] == "approved"
+    assert await broker_socket.receive_nothing(timeout=0.5)
+    assert await _ask(broker_socket, {"type": "ping"}) == {"type": "pong"}  # still open
+    await broker_socket.disconnect()
+    await staff_socket.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_deactivated_user_is_closed_at_the_next_event(book):
+    claim = book["own"]
+    communicator = await _open(_with_token(book["broker"]))
+    await _ask(communicator, {"type": "subscribe", "claim_id": str(claim.pk)})
+
+    def deactivate():
+        type(book["broker"]).objects.filter(pk=book["broker"].pk).update(is_active=False)
+
+    await database_sync_to_async(deactivate)()
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert await _closed_code(communicator) == 4401

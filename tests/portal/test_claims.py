@@ -64,8 +64,9 @@ def test_list_query_count_does_not_grow_with_rows(portal, agency, other_agency, 
     for _ in range(rows):
         ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency)))
     ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=other_agency)))
-    # user, agency (page header), count, one page of claims with policy and customer joined
-    with django_assert_num_queries(4):
+    # session, user, agency (page header), count, one page of claims with policy and
+    # customer joined
+    with django_assert_num_queries(5):
         response = portal.get("/portal/claims/")
     assert response.content.decode().count("data-live-claim=") == rows
 
@@ -93,8 +94,9 @@ def test_dashboard_query_count_is_constant(portal, agency, staff, rows,
     for _ in range(rows):
         claim = ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency)))
         claim_transition(claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=staff)
-    # user, agency, claim counts, policy summary, then customers, policies, claims, changes
-    with django_assert_num_queries(8):
+    # session, user, agency, claim counts, policy summary, then customers, policies,
+    # claims, changes
+    with django_assert_num_queries(9):
         response = portal.get("/portal/")
     body = response.content.decode()
     assert f'<span class="stat" data-status-count="processing">{rows}</span>' in body

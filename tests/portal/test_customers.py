@@ -59,8 +59,9 @@ def test_list_query_count_does_not_grow_with_rows(portal, agency, rows,
                                                   django_assert_num_queries):
     for _ in range(rows):
         PolicyFactory(customer=CustomerFactory(broker=agency, first_name="Ada"))
-    # user, the user's agency (page header), count, one page of rows with policy counts
-    with django_assert_num_queries(4):
+    # session, user, the user's agency (page header), count, one page of rows with
+    # policy counts
+    with django_assert_num_queries(5):
         response = portal.get("/portal/customers/", {"q": "ada"})
     assert len(re.findall(r'href="/portal/customers/[0-9a-f-]{36}/"',
                           response.content.decode())) == rows

@@ -210,13 +210,13 @@ def _delivery_record(*, delivery_id, endpoint_id, outcome: net.Outcome, at) -> f
         delay = retry_delay(delivery.attempts)
         following = now + datetime.timedelta(seconds=delay)
         window = datetime.timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
-        if following - delivery.window_started_at > window:
+        disabled = _endpoint_failed(endpoint_id=endpoint_id, now=now)
+        if disabled or following - delivery.window_started_at > window:
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
             delay = None
         else:
             delivery.next_attempt_at = following
-        _endpoint_failed(endpoint_id=endpoint_id, now=now)
     delivery.save()
     logger.info("webhook.attempt", extra={
         "event": "webhook.attempt", "delivery_id": str(delivery.pk),
@@ -225,17 +225,19 @@ def _delivery_record(*, delivery_id, endpoint_id, outcome: net.Outcome, at) -> f
     return delay
 
 
-def _endpoint_failed(*, endpoint_id, now) -> None:
+def _endpoint_failed(*, endpoint_id, now) -> bool:
     """Remember since when an endpoint fails; after WEBHOOK_DISABLE_AFTER_SECONDS of
-    failures only, disable it and tell its owner."""
+    failures only, disable it and tell its owner. True when it is disabled."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    if endpoint.status != WebhookEndpoint.Status.ACTIVE:
+        return True
     if endpoint.failing_since is None:
         endpoint.failing_since = now
         endpoint.save(update_fields=["failing_since", "updated_at"])
-        return
+        return False
     limit = datetime.timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
-    if endpoint.status != WebhookEndpoint.Status.ACTIVE or now - endpoint.failing_since < limit:
-        return
+    if now - endpoint.failing_since < limit:
+        return False
     endpoint.status = WebhookEndpoint.Status.DISABLED
     endpoint.disabled_reason = "Every delivery failed for a day."
     endpoint.save(update_fields=["status", "disabled_reason", "updated_at"])
@@ -249,6 +251,7 @@ def _endpoint_failed(*, endpoint_id, now) -> None:
     transaction.on_commit(lambda: dispatch.enqueue("send_email", email.pk))
     logger.warning("webhook.endpoint_disabled", extra={
         "event": "webhook.endpoint_disabled", "endpoint_id": str(endpoint.pk)})
+    return True
 
 
 # --- Email ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from events.forms import NotificationSettingsForm
 @portal_page(methods=("GET", "HEAD", "POST"), write=True)
 def notification_settings(request):
     wanted = services.claim_emails_wanted(request.user)
-    form = NotificationSettingsForm(request.POST or None,
+    form = NotificationSettingsForm(request.POST if request.method == "POST" else None,
                                     initial={"claim_decision_emails": wanted})
     if request.method == "POST" and form.is_valid():
         services.notification_preference_set(

@@ -44,6 +44,16 @@ def _check_redis() -> dict | None:
         return {"status": "error", "error": exc.__class__.__name__}
 
 
+def _outbox_detail() -> dict:
+    """Events not yet delivered to every webhook and recipient, and the oldest one's age."""
+    try:
+        from events.selectors import outbox_stats
+
+        return {"status": "ok", **outbox_stats()}
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "error", "error": exc.__class__.__name__}
+
+
 @never_cache
 @require_safe
 def ready(request):
@@ -52,6 +62,7 @@ def ready(request):
     if redis_check is not None:
         checks["redis"] = redis_check
     ok = all(c["status"] == "ok" for c in checks.values())
+    checks["outbox"] = _outbox_detail()  # detail only: a backlog never fails readiness
     return JsonResponse(
         {"status": "ready" if ok else "unavailable", "checks": checks},
         status=200 if ok else 503,

@@ -106,7 +106,7 @@ class Worker:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGQUIT)  # cold shutdown: a test is done
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

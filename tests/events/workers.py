@@ -73,7 +73,6 @@ class Worker:
         environment = {
             **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
             "DATABASE_URL": test_database_url(),
-            "DB_POOL": "off",
             "CELERY_BROKER_URL": broker_url,
             "REDIS_URL": "",
             "EVENTS_DELIVERY": "celery",

@@ -1,5 +1,5 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -109,8 +109,9 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.webhook_endpoint_delete(actor=request.user, endpoint=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: DeliveryOutput(many=True)},
-                   parameters=[DeliveryFilter])
+    @extend_schema(responses={200: DeliveryOutput(many=True)}, parameters=[
+        OpenApiParameter("status", str, enum=WebhookDelivery.Status.values,
+                         description="Only deliveries in this state.")])
     @action(detail=True, methods=["get"], filter_backends=[])
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()

@@ -173,6 +173,10 @@ class EmailNotification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "recipient"], name="email_once_per_event"),
         ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"),
+                         name="email_pending_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.recipient_id}"

@@ -41,7 +41,8 @@ logger = logging.getLogger("insurance.events")
 ERASED = "[erased]"
 # Free-text fields of API resources that may hold a person's data.
 _PERSONAL_KEYS = {"description", "cancellation_reason", "filename", "notes", "note"}
-DECISION_STATUSES = {"approved", "denied", "paid"}
+# A payment is announced by claim.payment_made, so a "paid" status adds no second email.
+DECISION_STATUSES = {"approved", "denied"}
 
 
 class WebhookInvalid(DomainError):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from events import services
-from events.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from events.models import EmailNotification, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from tests.factories import ClaimFactory
 from tests.test_layering import DOMAIN, imported_top_packages
 
@@ -35,6 +35,9 @@ def backlog(staff, agency):
     services.event_fanout(event_id=fresh.pk)
     services.event_fanout(event_id=done.pk)
     WebhookDelivery.objects.filter(event=done).update(status="delivered")
+    # An email still pending on an event with a pending delivery counts it once.
+    EmailNotification.objects.create(event=fresh, recipient=staff)
+    EmailNotification.objects.create(event=done, recipient=staff, status="sent")
     return old, fresh, done
 
 

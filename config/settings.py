@@ -236,6 +236,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PolicyStatusEnum": "policies.models.PolicyStatus",
         "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "WebhookStatusEnum": "events.models.WebhookEndpoint.Status",
+        "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
+        "EventTypeEnum": "events.models.EventType",
     },
 }
 

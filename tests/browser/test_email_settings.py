@@ -40,6 +40,10 @@ def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, b
         data={"claim_number": claim.claim_number, "claim_type": "accident",
               "claim_amount": "1500.00", "incident_date": "2026-01-01", "status": "approved"})
     message = services.email_render(EmailNotification(event=event, recipient=broker))
+    # A blank page of its own: the portal's CSP (no inline styles) is not a mail client's.
+    page = browser.new_context(viewport={"width": 760, "height": 640}).new_page()
     page.set_content(message.alternatives[0][0])
-    expect(page.get_by_text(f"Claim {claim.claim_number} has been approved")).to_be_visible()
+    expect(page.get_by_text(f"Claim {claim.claim_number} has been")).to_be_visible()
+    header = page.get_by_text("Broker portal · Insurance back-office")
+    assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(31, 78, 140)"
     _shot(page, "21-claim-approved-email")

@@ -13,6 +13,14 @@ from tests.factories import PASSWORD, ClaimFactory
 
 def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, browser):  # noqa: F811
     broker = people["broker"]
+    # The claim decision email (shown at the end as a mail client would show it).
+    claim = ClaimFactory(policy__customer__broker=broker.agency, status="approved",
+                         processed_date="2026-01-02T00:00:00Z")
+    event = OutboxEvent.objects.create(
+        type="claim.status_changed", resource_type="claim", resource_id=claim.pk,
+        data={"claim_number": claim.claim_number, "claim_type": "accident",
+              "claim_amount": "1500.00", "incident_date": "2026-01-01", "status": "approved"})
+    message = services.email_render(EmailNotification(event=event, recipient=broker))
     problems: list[str] = []
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _watch_console(page, problems)
@@ -32,15 +40,8 @@ def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, b
     assert services.claim_emails_wanted(broker) is False
     assert problems == []
 
-    # The claim decision email, as a mail client would show its HTML part.
-    claim = ClaimFactory(policy__customer__broker=broker.agency, status="approved",
-                         processed_date="2026-01-02T00:00:00Z")
-    event = OutboxEvent.objects.create(
-        type="claim.status_changed", resource_type="claim", resource_id=claim.pk,
-        data={"claim_number": claim.claim_number, "claim_type": "accident",
-              "claim_amount": "1500.00", "incident_date": "2026-01-01", "status": "approved"})
-    message = services.email_render(EmailNotification(event=event, recipient=broker))
-    # A blank page of its own: the portal's CSP (no inline styles) is not a mail client's.
+    # The HTML part on a blank page of its own: the portal CSP (no inline styles)
+    # is not a mail client's.
     page = browser.new_context(viewport={"width": 760, "height": 640}).new_page()
     page.set_content(message.alternatives[0][0])
     expect(page.get_by_text(f"Claim {claim.claim_number} has been")).to_be_visible()

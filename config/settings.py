@@ -392,8 +392,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="events")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request never waits long for a missing broker: the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2,
-                                   "visibility_timeout": 3600}
+                                   "visibility_timeout": 3600, "max_retries": 0}
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_PREFETCH", default=4)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=30.0)

@@ -208,16 +208,17 @@ def _delivery_record(*, delivery_id, endpoint_id, outcome: net.Outcome, at) -> f
         WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=False).update(
             failing_since=None)
     else:
-        delay = retry_delay(delivery.attempts)
-        following = now + datetime.timedelta(seconds=delay)
-        window = datetime.timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
+        # Growing delays; the last attempt falls at the end of the window, then: failed.
+        end = delivery.window_started_at + datetime.timedelta(
+            seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
+        following = min(now + datetime.timedelta(seconds=retry_delay(delivery.attempts)), end)
         disabled = _endpoint_failed(endpoint_id=endpoint_id, now=now)
-        if disabled or following - delivery.window_started_at > window:
+        if disabled or now >= end:
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
-            delay = None
         else:
             delivery.next_attempt_at = following
+            delay = (following - now).total_seconds()
     delivery.save()
     logger.info("webhook.attempt", extra={
         "event": "webhook.attempt", "delivery_id": str(delivery.pk),

@@ -61,34 +61,46 @@ def test_delivery_is_signed_per_standard_webhooks(private_urls, staff, agency, r
 
 def test_a_failure_is_retried_with_growing_delays_then_delivered(
         private_urls, staff, agency, make_receiver, django_capture_on_commit_callbacks):
-    private_urls.WEBHOOK_RETRY_DELAYS = [0.2, 0.4]
+    private_urls.WEBHOOK_RETRY_DELAYS = [30, 120]
     private_urls.EVENTS_SWEEP_GRACE_SECONDS = 0
     receiver = make_receiver(statuses=[500, 503, 200])
     register(staff, receiver.url)
     change_a_claim(staff, agency, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get()
+
+    def waited(delivery) -> float:
+        last = delivery.attempt_log.order_by("-attempted_at").first()
+        return (delivery.next_attempt_at - last.attempted_at).total_seconds()
+
+    def make_due(delivery):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=timezone.now() - datetime.timedelta(seconds=1))
+
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         "pending", 1, 500)
-    first_wait = (delivery.next_attempt_at - delivery.attempt_log.get().attempted_at)
-    assert datetime.timedelta(seconds=0.2) <= first_wait < datetime.timedelta(seconds=1)
+    assert 30 <= waited(delivery) < 35
     assert tasks.sweep() == {"fanout": 0, "deliver": 0, "send_email": 0}  # not due yet
-    time.sleep(0.25)
-    tasks.sweep()
+    make_due(delivery)
+    assert tasks.sweep() == {"fanout": 0, "deliver": 1, "send_email": 0}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         "pending", 2, 503)
-    log = list(delivery.attempt_log.all())
-    assert (log[1].attempted_at - log[0].attempted_at) >= datetime.timedelta(seconds=0.2)
-    assert delivery.next_attempt_at - log[1].attempted_at >= datetime.timedelta(seconds=0.4)
-    time.sleep(0.45)
+    assert 120 <= waited(delivery) < 125  # growing
+    make_due(delivery)
     tasks.sweep()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         "delivered", 3, 200)
+    assert delivery.next_attempt_at is None
     assert [a.status_code for a in delivery.attempt_log.all()] == [500, 503, 200]
     # One event, one webhook-id on every attempt: receivers dedupe on it.
     assert len({r["headers"]["webhook-id"] for r in receiver.requests}) == 1
     assert WebhookEndpoint.objects.get().failing_since is None
+
+
+def test_retry_delays_grow_and_the_last_repeats(settings):
+    settings.WEBHOOK_RETRY_DELAYS = [5, 30, 120]
+    assert [services.retry_delay(n) for n in range(1, 6)] == [5, 30, 120, 120, 120]
 
 
 def test_timeout_is_recorded_and_the_body_never_kept(private_urls, staff, agency,
@@ -115,15 +127,25 @@ def test_a_large_response_is_read_only_in_part(private_urls, staff, agency, make
     assert "x" * 10 not in json.dumps([attempt.error, delivery.last_error])
 
 
-def test_after_the_retry_window_the_delivery_fails(private_urls, staff, agency, make_receiver,
-                                                   django_capture_on_commit_callbacks):
+def test_the_last_attempt_is_at_the_end_of_the_window_then_it_fails(
+        private_urls, staff, agency, make_receiver, django_capture_on_commit_callbacks):
     private_urls.WEBHOOK_RETRY_DELAYS = [3600]
     private_urls.WEBHOOK_RETRY_WINDOW_SECONDS = 1800
+    private_urls.EVENTS_SWEEP_GRACE_SECONDS = 0
     receiver = make_receiver(statuses=[500])
     register(staff, receiver.url)
     change_a_claim(staff, agency, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get()
-    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 1, None)
+    assert delivery.status == "pending"
+    assert delivery.next_attempt_at == delivery.window_started_at + datetime.timedelta(
+        seconds=1800)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        window_started_at=timezone.now() - datetime.timedelta(seconds=1801),
+        next_attempt_at=timezone.now() - datetime.timedelta(seconds=1))
+    tasks.sweep()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 2, None)
+    assert len(receiver.requests) == 2
 
 
 def test_a_day_of_failures_disables_the_endpoint_and_emails_its_owner(

@@ -15,6 +15,7 @@ class Receiver:
         self.delays = list(delays)
         self.body = body
         self.requests: list[dict] = []
+        self.unsent_bodies = 0  # answers the client stopped reading (connection closed)
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         receiver = self
@@ -39,8 +40,10 @@ class Receiver:
                     self.send_header("Content-Length", str(len(receiver.body)))
                     self.end_headers()
                     self.wfile.write(receiver.body)
+                    self.wfile.flush()
                 except OSError:
-                    pass
+                    with receiver._lock:
+                        receiver.unsent_bodies += 1
 
             def log_message(self, *args):
                 pass

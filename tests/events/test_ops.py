@@ -91,3 +91,9 @@ def test_no_domain_app_imports_events():
     offenders = {app: files for app in DOMAIN
                  for name, files in imported_top_packages(app).items() if name == "events"}
     assert offenders == {}
+
+
+def test_events_imports_neither_the_roof_nor_demo():
+    offenders = {name: files for name, files in imported_top_packages("events").items()
+                 if name in ("config", "demo")}
+    assert offenders == {}

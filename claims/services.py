@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from claims import events
+from claims import events, signals
 from claims.models import (
     DECISIONS,
     TRANSITIONS,
@@ -114,6 +114,7 @@ def claim_create(
             clash = Claim.objects.filter(claim_number=claim.claim_number).exists()
             if attempt == _NUMBER_ATTEMPTS - 1 or not clash:
                 raise
+    signals.claim_created.send(sender=Claim, claim=claim)
     amount = float(claim.claim_amount)
     transaction.on_commit(lambda: metrics.claim_amount.observe(amount))
     logger.info("claim.created", extra={"event": "claim.created", "claim_id": str(claim.pk)})
@@ -142,6 +143,7 @@ def claim_transition(*, claim_id, to: str, actor: User) -> Claim:
     ClaimStatusChange.objects.create(
         claim=claim, from_status=previous, to_status=to, actor=actor, changed_at=now
     )
+    signals.claim_status_changed.send(sender=Claim, claim=claim, previous_status=previous)
     payload = events.claim_status_payload(claim=claim, previous_status=previous)
     transaction.on_commit(lambda: _after_transition(payload))
     return claim

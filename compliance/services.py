@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from claims.models import Claim
 from claims.services import claims_anonymize
-from compliance import audit, chain, selectors
+from compliance import audit, chain, selectors, signals
 from compliance.models import AuditEntry
 from core.exceptions import Forbidden
 from core.redact import Redactor
@@ -233,6 +233,7 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
             AdminLogEntry.objects.filter(
                 content_type=document_ct, object_id__in=related["document"]
             ).update(object_repr="erased document")
+        signals.customer_erased.send(sender=Customer, customer=customer)
         audit.record(
             instance=customer, action=AuditEntry.Action.ERASE, actor=actor, request=request,
             object_repr=f"erased customer {_short(customer.pk)}",

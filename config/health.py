@@ -41,6 +41,16 @@ def _check_redis() -> dict | None:
         return {"status": "error", "error": exc.__class__.__name__}
 
 
+def _outbox_detail() -> dict:
+    """Events not yet delivered to every webhook and recipient, and the oldest one's age."""
+    try:
+        from events.selectors import outbox_stats
+
+        return {"status": "ok", **outbox_stats()}
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "error", "error": exc.__class__.__name__}
+
+
 def _checks() -> dict:
     checks = {"database": _check_database()}
     redis_check = _check_redis()
@@ -78,4 +88,6 @@ def live(request):
 def ready(request):
     checks = _checks()
     word, status = _status(checks, "ready")
+    if checks["database"]["status"] == "ok":  # detail only: a backlog never fails readiness
+        checks["outbox"] = _outbox_detail()
     return JsonResponse({"status": word, "checks": checks}, status=status)

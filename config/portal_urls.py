@@ -11,6 +11,7 @@ from accounts import views as accounts_views
 from claims import views as claims_views
 from customers import views as customers_views
 from documents import views as documents_views
+from events import views as events_views
 from policies import views as policies_views
 
 app_name = "portal"
@@ -34,4 +35,6 @@ urlpatterns = [
          name="document-upload"),
     path("documents/<uuid:pk>/download/", documents_views.document_download,
          name="document-download"),
+    path("settings/notifications/", events_views.notification_settings,
+         name="notification-settings"),
 ]

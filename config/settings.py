@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "claims",
     "documents",
     "compliance",
+    "events",
     "demo",  # operations commands: seed_demo, preview
 ]
 
@@ -269,6 +270,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PolicyStatusEnum": "policies.models.PolicyStatus",
         "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "WebhookStatusEnum": "events.models.WebhookEndpoint.Status",
+        "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
+        "EventTypeEnum": "events.models.EventType",
     },
 }
 
@@ -409,6 +413,51 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Events: outbox, webhooks, email (Celery on the Redis broker) -------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# celery: Redis broker and workers; thread: in this process (no broker, `make run`);
+# sync: in the caller's thread (the test suite).
+EVENTS_DELIVERY = env.str(
+    "EVENTS_DELIVERY",
+    default="sync" if TESTING else ("celery" if CELERY_BROKER_URL else "thread"),
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="events")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request never waits long for a missing broker: the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2,
+                                   "visibility_timeout": 3600, "max_retries": 0}
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_PREFETCH", default=4)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=30.0)
+EVENTS_SWEEP_GRACE_SECONDS = env.float("EVENTS_SWEEP_GRACE_SECONDS", default=10.0)
+EVENTS_COUNTDOWN_MAX_SECONDS = env.float("EVENTS_COUNTDOWN_MAX_SECONDS", default=600.0)
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {"task": "events.sweep", "schedule": EVENTS_SWEEP_SECONDS},
+}
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Waits after the 1st, 2nd, ... failed attempt (the last repeats) within the window.
+WEBHOOK_RETRY_DELAYS = [float(x) for x in env.list(
+    "WEBHOOK_RETRY_DELAYS", default=["5", "30", "120", "600", "1800", "3600", "7200",
+                                     "14400", "21600"])]
+WEBHOOK_RETRY_WINDOW_SECONDS = env.float("WEBHOOK_RETRY_WINDOW_SECONDS", default=86400.0)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=86400.0)
+# A worker's hold on a delivery; a killed worker's hold runs out and the sweep retries.
+EVENTS_LEASE_SECONDS = env.float("EVENTS_LEASE_SECONDS",
+                                 default=WEBHOOK_TIMEOUT_SECONDS + 20.0)
+# Production: https only and no private targets; lifted for tests and private networks.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+
+# Email (console by default): smtp+tls://user:password@host:587 and the like.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
+                             default="Insurance back-office <no-reply@localhost>")
+EMAIL_RETRY_DELAYS = [float(x) for x in env.list(
+    "EMAIL_RETRY_DELAYS", default=["30", "120", "600", "1800", "3600"])]
+# Links in emails point here.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 APP_VERSION = env.str("APP_VERSION", default=__import__("config").__version__)
 

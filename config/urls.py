@@ -23,6 +23,7 @@ api_patterns = [
     path("", include("claims.urls")),
     path("", include("documents.urls")),
     path("", include("compliance.urls")),
+    path("", include("events.urls")),
     re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     # Swagger UI sets inline styles; its scripts stay 'self' only (split view).
     re_path(r"^docs/?$", csp_update({"style-src": ["'unsafe-inline'"]})(

@@ -14,6 +14,7 @@ from core.exceptions import Conflict, DomainError
 from core.formatting import money, with_article
 from core.request_context import acting_for_actor
 from customers.selectors import customers_visible_to
+from policies import signals
 from policies.models import Policy, PolicyStatus, PolicyType, status_for_dates
 
 logger = logging.getLogger("insurance.policies")
@@ -116,6 +117,7 @@ def policy_cancel(*, actor: User, policy: Policy, reason: str) -> Policy:
     policy.cancelled_at = timezone.now()
     policy.cancellation_reason = reason
     policy.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    signals.policy_cancelled.send(sender=Policy, policy=policy)
     logger.info("policy.cancelled", extra={"event": "policy.cancelled",
                                            "policy_id": str(policy.pk)})
     return policy

@@ -81,6 +81,23 @@ def test_render_previews_expire_and_seed_once():
                                                            blueprint["databases"]}
 
 
+def test_celery_worker_and_beat_are_declared_everywhere():
+    processes = procfile()
+    assert processes["worker"].startswith("celery -A config worker")
+    assert processes["beat"].startswith("celery -A config beat")
+    formation = app_json()["formation"]
+    assert formation["worker"]["quantity"] >= 1 and formation["beat"]["quantity"] == 1
+    workers = {s["name"]: s for s in render()["services"] if s["type"] == "worker"}
+    commands = {s["startCommand"] for s in workers.values()}
+    assert commands == {processes["worker"], processes["beat"]}
+    for service in workers.values():
+        keys = {var["key"] for var in service["envVars"]}
+        assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS"} <= keys
+    for name in ("worker", "beat"):
+        config = tomllib.loads((ROOT / f"railway.{name}.toml").read_text())
+        assert config["deploy"]["startCommand"] == processes[name]
+
+
 # --- run the commands ----------------------------------------------------------------
 
 

@@ -12,8 +12,9 @@ import uuid
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from claims.events import claim_group
+from claims.events import claim_group, claim_staff_group
 from claims.selectors import claims_visible_to
+from claims.services import user_sees_internal_notes
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_SUBSCRIPTIONS = 500
@@ -50,6 +51,8 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         for claim_id in getattr(self, "subscriptions", ()):
             await self.channel_layer.group_discard(claim_group(claim_id), self.channel_name)
+            await self.channel_layer.group_discard(claim_staff_group(claim_id),
+                                                   self.channel_name)
         self.subscriptions = set()
 
     async def send_json(self, content: dict):
@@ -97,6 +100,8 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
                 })
                 return
             await self.channel_layer.group_add(claim_group(key), self.channel_name)
+            if await self._sees_internal():
+                await self.channel_layer.group_add(claim_staff_group(key), self.channel_name)
             self.subscriptions.add(key)
         await self.send_json({"type": "subscribed", "claim_id": raw_id})
 
@@ -105,6 +110,7 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
         key = str(claim_id) if claim_id else None
         if key in self.subscriptions:
             await self.channel_layer.group_discard(claim_group(key), self.channel_name)
+            await self.channel_layer.group_discard(claim_staff_group(key), self.channel_name)
             self.subscriptions.discard(key)
         await self.send_json({"type": "unsubscribed", "claim_id": raw_id})
 
@@ -118,3 +124,24 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
             "previous_status": event["previous_status"],
             "updated_at": event["updated_at"],
         })
+
+    async def _sees_internal(self) -> bool:
+        if not hasattr(self, "sees_internal"):
+            self.sees_internal = await database_sync_to_async(user_sees_internal_notes)(
+                self.user)
+        return self.sees_internal
+
+    # Channel-layer event type "claim.note": shared notes reach every subscriber,
+    # internal ones are sent to the staff group only (and dropped here for anyone
+    # else, should one ever arrive).
+    async def claim_note(self, event):
+        if event["note"]["visibility"] != "shared" and not await self._sees_internal():
+            return
+        await self.send_json({"type": "claim.note", "claim_id": event["claim_id"],
+                              "note": event["note"]})
+
+    # Channel-layer event type "claim.financials".
+    async def claim_financials(self, event):
+        await self.send_json({"type": "claim.financials", "claim_id": event["claim_id"],
+                              "reserve": event["reserve"], "paid": event["paid"],
+                              "incurred": event["incurred"]})

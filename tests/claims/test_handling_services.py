@@ -126,7 +126,8 @@ def test_brokers_cannot_assign(claim, broker, handler):
 # --- notes --------------------------------------------------------------------------
 
 def test_notes_visibility(claim, handler, broker):
-    services.note_create(claim_id=claim.pk, actor=handler, text="Fraud check", visibility="internal")
+    services.note_create(claim_id=claim.pk, actor=handler, text="Fraud check",
+                         visibility="internal")
     services.note_create(claim_id=claim.pk, actor=broker, text="Photos sent", visibility="shared")
     assert [n.text for n in selectors.claim_notes_visible_to(broker, claim=claim)] == \
         ["Photos sent"]

@@ -254,10 +254,10 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
             "pending_approvals": [
                 {"approval": a, "can_decide": a.requested_by_id != user.pk
                  and a.amount <= user.authority_limit} for a in pending],
-            "assign_form": AssignForm(initial={"assignee": claim.assignee_id}),
-            "note_form": NoteForm(),
-            "reserve_form": ReserveForm(initial={"amount": claim.reserve}),
-            "payment_form": PaymentForm(),
+            "assign_form": AssignForm(initial={"assignee": claim.assignee_id}, prefix="assign"),
+            "note_form": NoteForm(prefix="note"),
+            "reserve_form": ReserveForm(initial={"amount": claim.reserve}, prefix="reserve"),
+            "payment_form": PaymentForm(prefix="payment"),
             "can_reserve": claim.status in HANDLING_STATUSES,
             "can_pay": claim.status == ClaimStatus.APPROVED,
             "next_statuses": allowed_next(claim.status),
@@ -274,13 +274,15 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     def _back(self, pk, anchor=""):
         return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[pk]) + anchor)
 
-    def _call(self, request, service, success: str, **kwargs):
+    def _call(self, request, service, success: str, *, may_wait: bool = True, **kwargs):
+        """Call one service; `may_wait`: an approval returned means it waits for a
+        second person."""
         try:
             result = service(actor=request.user, **kwargs)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
-        if isinstance(result, ClaimApproval):
+        if may_wait and isinstance(result, ClaimApproval):
             self.message_user(
                 request, f"{result.amount:.2f} is above your authority limit "
                 f"({request.user.authority_limit:.2f}): approval requested from a second "
@@ -297,7 +299,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
                  "payment": PaymentForm}
         if form not in forms:
             return self._back(pk)
-        bound = forms[form](request.POST)
+        bound = forms[form](request.POST, prefix=form)
         if not bound.is_valid():
             for field, errors in bound.errors.items():
                 label = bound.fields[field].label or field if field in bound.fields else ""
@@ -359,7 +361,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
         verb = "Approved" if decision == "approve" else "Rejected"
         self._call(request, services.approval_decide,
                    f"{verb}: {approval.get_kind_display().lower()} of {approval.amount:.2f}.",
-                   approval_id=approval.pk, approve=decision == "approve")
+                   may_wait=False, approval_id=approval.pk, approve=decision == "approve")
         return self._back(pk, "#timeline")
 
 

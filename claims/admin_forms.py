@@ -1,6 +1,7 @@
 """Forms of the staff claim workspace (admin). They parse; the services decide."""
 
 import uuid
+from decimal import Decimal
 
 from django import forms
 
@@ -23,7 +24,7 @@ class ReserveForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value="0.01")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     payee = forms.CharField(max_length=200)
     final = forms.BooleanField(required=False, label="Final payment (closes the claim)")
     # Made with the page: submitting the same form twice pays once.

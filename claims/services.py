@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 import logging
 import re
 import secrets
@@ -398,6 +399,7 @@ def idempotent(*, actor: User, key: str, fingerprint: str, claim_id,
     the stored key: it gets the first response. The key row is stored in the same
     transaction as the payment. Returns (status, body, replayed)."""
     key = idempotency_key_check(key)
+    fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()  # any length in
     _locked(claim_id=claim_id, actor=actor)
     stored = IdempotencyKey.objects.filter(user=actor, key=key).first()
     if stored is not None:

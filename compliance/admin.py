@@ -12,12 +12,30 @@ if admin.site.is_registered(AuditEntry):  # auditlog's own admin, replaced by th
     admin.site.unregister(AuditEntry)
 
 
+class ResourceFilter(admin.SimpleListFilter):
+    """The resource types of the API (`?resource_type=`), not every table's name."""
+
+    title = "resource"
+    parameter_name = "resource"
+
+    def lookups(self, request, model_admin):
+        return [(key, key) for key in selectors.RESOURCE_MODELS]
+
+    def queryset(self, request, queryset):
+        if self.value() in selectors.RESOURCE_MODELS:
+            return queryset.filter(content_type=selectors.content_type_for(self.value()))
+        return queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("seq", "timestamp", "action_label", "resource_type", "object_link",
                     "actor_link", "remote_addr")
-    list_filter = ("action", "content_type")
+    list_filter = ("action", ResourceFilter)
     list_select_related = ("content_type", "actor")
+
+    class Media:
+        css = {"all": ["css/admin-workspace.css"]}
     search_fields = ("=object_pk", "=actor_ref", "=cid")
     date_hierarchy = "timestamp"
     ordering = ("-seq",)

@@ -37,7 +37,7 @@ def team(transactional_db):
         actor=broker, policy_id=policy.pk, claim_type="theft",
         claim_amount=Decimal("8000.00"), description="Car stolen from the driveway overnight.",
         incident_date=timezone.localdate() - datetime.timedelta(days=2))
-    return {"handler": handler, "senior": senior, "claim": claim}
+    return {"handler": handler, "senior": senior, "claim": claim, "broker": broker}
 
 
 def _sign_in(browser, server, user):  # noqa: F811
@@ -91,10 +91,26 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
     page.get_by_role("button", name="Start processing").click()
     expect(page.locator(".ws-badge")).to_have_text("Processing")
 
+    # The broker has the claim open in the portal: shared notes arrive live there,
+    # internal ones never do.
+    portal = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _watch_console(portal, problems)
+    portal.goto(f"{server.url}/portal/login/?next=/portal/claims/{claim.pk}/")
+    portal.get_by_label("Email").fill(team["broker"].email)
+    portal.get_by_label("Password").fill(PASSWORD)
+    portal.get_by_role("button", name="Sign in").click()
+    expect(portal.locator("body")).to_have_attribute("data-live-subscribed", "1")
+
     page.get_by_role("textbox", name="Note").fill("Police report number requested from the broker.")
     page.get_by_role("button", name="Add note").click()
     expect(timeline).to_contain_text("Police report number requested")
     expect(timeline).to_contain_text("Internal note")
+    page.get_by_role("textbox", name="Note").fill("Please send us the police report number.")
+    page.get_by_label("Shared with the broker").check()
+    page.get_by_role("button", name="Add note").click()
+    expect(timeline).to_contain_text("Shared note")
+    expect(portal.locator("#claim-notes")).to_contain_text("Please send us the police report")
+    expect(portal.locator("#claim-notes")).not_to_contain_text("Police report number requested")
 
     page.get_by_label("New reserve").fill("6000.00")
     page.get_by_label("Reason").fill("Vehicle valuation")
@@ -135,6 +151,11 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
         expect(timeline).to_contain_text(text)
     assert page.locator("form#payment").count() == 0
     _shot(page, "04-claim-closed")
+    # ...and the broker's page followed: status and money, live.
+    expect(portal.locator("[data-live-claim]").first).to_have_text("Closed")
+    expect(portal.locator("#claim-money")).to_contain_text("4200.00")
+    assert "Police report number requested" not in portal.content()
+    _shot(portal, "06-broker-claim-live")
 
     # The audit list names people and objects.
     page.goto(f"{server.url}/admin/compliance/auditentry/")

@@ -149,7 +149,9 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         counts = queue_counts(self.get_queryset(request), request.user)
         current = request.GET.get("queue", "")
-        extra_context = {**(extra_context or {}), "queues": [
+        labels = dict(QUEUES)
+        extra_context = {**(extra_context or {}),
+                         "title": labels.get(current, "Claims"), "queues": [
             {"key": key, "label": label, "count": counts[key], "current": key == current}
             for key, label in QUEUES]}
         return super().changelist_view(request, extra_context)

@@ -75,6 +75,10 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
     expect(row).to_contain_text(claim.claim_number)
     box = page.locator("#result_list tbody tr th").first.bounding_box()
     assert box["height"] < 40, "claim numbers stay on one line at 1280 px"
+    table = page.locator("#result_list").bounding_box()
+    filters = page.locator("#changelist-filter").bounding_box()
+    assert table["x"] + table["width"] <= filters["x"], "the list fits beside its filters"
+    expect(page.get_by_role("heading", name="Unassigned")).to_be_visible()
     _shot(page, "02-queue-unassigned")
 
     # The claim page is a workspace: its history starts with the report.

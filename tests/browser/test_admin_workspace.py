@@ -155,6 +155,9 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
         expect(timeline).to_contain_text(text)
     assert page.locator("form#payment").count() == 0
     _shot(page, "04-claim-closed")
+    # Sam still has the claim open: it followed live, without a reload.
+    expect(senior.locator(".ws-badge")).to_have_text("Closed")
+    expect(senior.locator("#timeline")).to_contain_text("Final payment of 4200.00")
     # ...and the broker's page followed: status and money, live.
     expect(portal.locator("[data-live-claim]").first).to_have_text("Closed")
     expect(portal.locator("#claim-money")).to_contain_text("4200.00")

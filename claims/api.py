@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -210,7 +211,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = ClaimFilter
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     search_fields = ("claim_number",)
-    ordering_fields = ("created_at", "incident_date", "claim_amount", "status")
+    ordering_fields = ("created_at", "incident_date", "claim_amount", "status", "sla_due_at",
+                       "status_since")
     ordering = ("-created_at",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -250,7 +252,12 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             claim = result
         return Response(ClaimOutput(claim).data)
 
-    @extend_schema(methods=["GET"], responses={200: NoteOutput(many=True)},
+    @extend_schema(methods=["GET"], responses={200: inline_serializer("PaginatedNoteList", {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": NoteOutput(many=True)}),
+        404: OpenApiResponse(description="No such claim, or not visible.")},
                    description="The claim's notes; brokers see shared notes only.")
     @extend_schema(methods=["POST"], request=NoteInput,
                    responses={201: NoteOutput,

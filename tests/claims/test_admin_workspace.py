@@ -144,3 +144,13 @@ def test_audit_list_names_people_and_objects(client_of, handler, claim):
     assert "Hana Handler" in html
     assert reverse("admin:claims_claim_change", args=[claim.pk]) in html
     assert reverse("admin:accounts_user_change", args=[handler.pk]) in html
+
+
+def test_authority_limit_is_edited_on_the_user_page(client_of, handler):
+    boss = UserFactory(staff=True, is_superuser=True)
+    html = client_of(boss).get(reverse("admin:accounts_user_change", args=[handler.pk])
+                               ).content.decode()
+    assert 'name="authority_limit"' in html and "5000.00" in html
+    html = client_of(handler).get(reverse("admin:accounts_user_change", args=[handler.pk])
+                                  ).content.decode()
+    assert 'name="groups"' not in html

@@ -123,6 +123,12 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Claim._meta.fields]
 
+    def get_ordering(self, request):
+        # A handler's own queue and the overdue list: the most overdue first.
+        if request.GET.get("queue") in ("mine", "overdue"):
+            return ["sla_due_at", "-created_at"]
+        return super().get_ordering(request)
+
     # --- the list ---------------------------------------------------------------------
 
     @admin.display(description="claim", ordering="claim_number")
@@ -225,7 +231,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
                  ClaimStatus.APPROVED: "approve_one", ClaimStatus.DENIED: "deny_one"}
         out = [names[s] for s in (ClaimStatus.PROCESSING, ClaimStatus.APPROVED,
                                   ClaimStatus.DENIED) if s in allowed_next(status)]
-        if assignee_id != request.user.pk:
+        if assignee_id != request.user.pk and status in HANDLING_STATUSES:
             out.append("assign_to_me")
         return out
 

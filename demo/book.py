@@ -773,7 +773,8 @@ def _handling(handlers: list, *, broker) -> dict[str, int]:
         claims_services.claim_transition(claim_id=processing[0].pk, to=ClaimStatus.APPROVED,
                                          actor=adjuster)
     return {"claim_notes": notes, "reserve_changes": reserves, "claim_payments": payments,
-            "approvals_pending": ClaimApproval.objects.filter(status="pending").count()}
+            "approval waiting for a second person":
+                ClaimApproval.objects.filter(status="pending").count()}
 
 
 def _done(value):

@@ -1,6 +1,7 @@
 """The admin claim workspace through Django's test client: every form and button goes
 through the services, with their messages; queues and counts; the dashboard."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -120,6 +121,17 @@ def test_queues_with_counts(client_of, handler, claim):
     queues = {q["key"]: q["count"] for q in r.context["queues"]}
     assert queues == {"mine": 1, "open": 2, "unassigned": 1, "overdue": 0, "approval": 0}
     assert list(r.context["cl"].result_list) == [claim]
+
+
+def test_my_queue_puts_the_most_overdue_first(client_of, handler):
+    now = timezone.now()
+    hours = [5, -1, -30]  # due in 5 hours, 1 hour late, 30 hours late
+    claims = [ClaimFactory(assignee=handler, sla_due_at=now + datetime.timedelta(hours=h))
+              for h in hours]
+    r = client_of(handler).get("/admin/claims/claim/", {"queue": "mine"})
+    assert list(r.context["cl"].result_list) == [claims[2], claims[1], claims[0]]
+    html = r.content.decode()
+    assert html.count("overdue</span>") == 2
 
 
 def test_dashboard_on_the_index(client_of, handler, claim):

@@ -28,6 +28,7 @@ from claims.models import (
     allowed_next,
 )
 from core.exceptions import DomainError
+from core.formatting import counted, money
 
 WORKSPACE_CSS = {"all": ["css/admin-workspace.css"]}
 
@@ -92,8 +93,9 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(Claim)
 class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
-    list_display = ("claim_number_cell", "customer", "status", "handler", "sla_cell",
-                    "claim_amount", "reserve", "paid", "reported_date")
+    # Status and amount first after the number: on a narrow screen they stay in view.
+    list_display = ("claim_number_cell", "status", "amount", "customer", "handler", "sla_cell",
+                    "reserve_cell", "paid_cell", "reported_date")
     list_display_links = ("claim_number_cell",)
     list_filter = (QueueFilter, "status", "claim_type", "policy__policy_type", "reported_date")
     list_select_related = ("policy__customer", "assignee")
@@ -135,6 +137,18 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     def claim_number_cell(self, claim):
         return format_html('<span class="nowrap">{}</span>', claim.claim_number)
 
+    @admin.display(description="amount", ordering="claim_amount")
+    def amount(self, claim):
+        return money(claim.claim_amount)
+
+    @admin.display(description="reserve", ordering="reserve")
+    def reserve_cell(self, claim):
+        return money(claim.reserve)
+
+    @admin.display(description="paid", ordering="paid")
+    def paid_cell(self, claim):
+        return money(claim.paid)
+
     @admin.display(description="customer", ordering="policy__customer__last_name")
     def customer(self, claim):
         return f"{claim.policy.customer.first_name} {claim.policy.customer.last_name}"
@@ -169,7 +183,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
         for claim in queryset:
             done += self._transition_one(request, claim, to, quiet=True)
         if done:
-            self.message_user(request, f"{done} claim(s) now {to}.", messages.SUCCESS)
+            self.message_user(request, f"{counted(done, 'claim')} now {to}.", messages.SUCCESS)
 
     def _transition_one(self, request, claim, to, *, quiet=False) -> int:
         try:

@@ -19,6 +19,7 @@ from claims.models import (
     NoteVisibility,
     ReserveChange,
 )
+from core.formatting import money
 from customers.selectors import customers_visible_to
 from policies.selectors import policies_visible_to
 
@@ -150,7 +151,7 @@ def claim_timeline(*, claim: Claim, user: User) -> list[TimelineItem]:
     payments, approvals and documents. One query per kind, whatever the rows."""
     items = [TimelineItem(claim.created_at, "reported", _name(claim.reported_by),
                           f"Reported ({ClaimStatus.PENDING.label.lower()}), "
-                          f"claimed {claim.claim_amount:.2f}")]
+                          f"claimed {money(claim.claim_amount)}")]
     for c in claim_history(claim=claim):
         items.append(TimelineItem(c.changed_at, "status", _name(c.actor),
                                   f"{c.get_from_status_display()} → {c.get_to_status_display()}"))
@@ -160,9 +161,9 @@ def claim_timeline(*, claim: Claim, user: User) -> list[TimelineItem]:
                                   internal=internal))
     for r in ReserveChange.objects.filter(claim=claim).select_related("actor"):
         items.append(TimelineItem(r.created_at, "reserve", _name(r.actor),
-                                  f"Reserve {r.previous:.2f} → {r.amount:.2f}: {r.reason}"))
+                                  f"Reserve {money(r.previous)} → {money(r.amount)}: {r.reason}"))
     for p in ClaimPayment.objects.filter(claim=claim).select_related("actor", "approved_by"):
-        text = f"{'Final payment' if p.final else 'Payment'} of {p.amount:.2f} to {p.payee}"
+        text = f"{'Final payment' if p.final else 'Payment'} of {money(p.amount)} to {p.payee}"
         if p.approved_by_id:
             text += f" (approved by {_name(p.approved_by)})"
         items.append(TimelineItem(p.created_at, "payment", _name(p.actor), text))
@@ -171,11 +172,11 @@ def claim_timeline(*, claim: Claim, user: User) -> list[TimelineItem]:
                 "requested_by", "decided_by"):
             items.append(TimelineItem(a.created_at, "approval", _name(a.requested_by),
                                       f"Asked for approval: {a.get_kind_display().lower()} "
-                                      f"of {a.amount:.2f}"))
+                                      f"of {money(a.amount)}"))
             if a.decided_at:
                 items.append(TimelineItem(a.decided_at, "approval", _name(a.decided_by),
                                           f"{a.get_status_display()} the "
-                                          f"{a.get_kind_display().lower()} of {a.amount:.2f}"))
+                                          f"{a.get_kind_display().lower()} of {money(a.amount)}"))
     for d in claim.documents.select_related("uploaded_by").order_by("uploaded_at"):
         items.append(TimelineItem(d.uploaded_at, "document", _name(d.uploaded_by),
                                   f"Uploaded {d.get_document_type_display().lower()} "

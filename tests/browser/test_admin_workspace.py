@@ -15,7 +15,6 @@ from tests.browser.test_portal_flow import (
     SCREENSHOTS,
     TIMEOUT_MS,
     _watch_console,
-    browser,  # noqa: F401 - fixture
     pytestmark,  # noqa: F401
 )
 from tests.factories import PASSWORD, AgencyFactory, CustomerFactory, PolicyFactory, UserFactory
@@ -119,7 +118,7 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
     page.get_by_label("New reserve").fill("6000.00")
     page.get_by_label("Reason").fill("Vehicle valuation")
     page.get_by_role("button", name="Set reserve").click()
-    expect(page.locator("#ws-reserve")).to_have_text("6000.00")
+    expect(page.locator("#ws-reserve")).to_contain_text("6,000.00")
 
     # 8000.00 is above Hana's 5000.00: the approval waits for a second person.
     page.get_by_role("button", name="Approve").click()
@@ -147,20 +146,20 @@ def test_claims_team_works_a_claim_in_the_admin(server, team, browser):  # noqa:
     page.locator("#id_payment-final").check()
     page.get_by_role("button", name="Make payment").click()
     expect(page.locator(".ws-badge")).to_have_text("Closed")
-    expect(page.locator("#ws-paid")).to_have_text("4200.00")
-    expect(page.locator("#ws-reserve")).to_have_text("0.00")
-    for text in ("Processing", "Reserve 0.00 → 6000.00", "Asked for approval",
-                 "Approved the claim approval", "Final payment of 4200.00",
+    expect(page.locator("#ws-paid")).to_contain_text("4,200.00")
+    expect(page.locator("#ws-reserve")).to_contain_text("0.00")
+    for text in ("Processing", "0.00 → £6,000.00: Vehicle valuation", "Asked for approval",
+                 "Approved the claim approval", "Final payment of £4,200.00",
                  "Approved → Closed", "Sam Senior"):
         expect(timeline).to_contain_text(text)
     assert page.locator("form#payment").count() == 0
     _shot(page, "04-claim-closed")
     # Sam still has the claim open: it followed live, without a reload.
     expect(senior.locator(".ws-badge")).to_have_text("Closed")
-    expect(senior.locator("#timeline")).to_contain_text("Final payment of 4200.00")
+    expect(senior.locator("#timeline")).to_contain_text("Final payment of £4,200.00")
     # ...and the broker's page followed: status and money, live.
     expect(portal.locator("[data-live-claim]").first).to_have_text("Closed")
-    expect(portal.locator("#claim-money")).to_contain_text("4200.00")
+    expect(portal.locator("#claim-money")).to_contain_text("4,200.00")
     assert "Police report number requested" not in portal.content()
     _shot(portal, "06-broker-claim-live")
 

@@ -50,6 +50,24 @@ def test_erasure_scrubs_notes_and_payees(case, staff_client):
 
 
 def test_anonymize_service_directly(case):
+    from claims.models import Claim
+    from core.redact import PersonalData, Redactor
+
     customer, claim = case
-    assert services.claim_texts_anonymize(customer=customer, identifiers=["Quartermaine"]) == 2
-    assert services.claim_texts_anonymize(customer=customer, identifiers=[]) == 0
+    redactor = Redactor.for_person(PersonalData(last_name="Quartermaine"))
+    claims = Claim.objects.filter(pk=claim.pk)
+    assert services.claim_texts_anonymize(claims=claims, redactor=redactor) == 2
+    assert services.claim_texts_anonymize(claims=claims, redactor=redactor) == 0
+    assert services.claim_texts_anonymize(notes=ClaimNote.objects.none(),
+                                          redactor=redactor) == 0
+
+
+def test_erasure_scrubs_other_claims_notes_that_name_the_person(case, staff_client, agency):
+    customer, claim = case
+    other = ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency)))
+    staff = UserFactory(staff=True)
+    services.note_create(claim_id=other.pk, actor=staff, visibility="internal",
+                         text="Witness: Zebulon Quartermaine, zeb.q@example.test")
+    staff_client.delete(f"/api/customers/{customer.pk}/gdpr-delete")
+    text = ClaimNote.objects.get(claim=other).text
+    assert "Quartermaine" not in text and "zeb.q@" not in text and "Witness" in text

@@ -95,7 +95,7 @@ class QueueFilter(admin.SimpleListFilter):
 class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     # Status and amount first after the number: on a narrow screen they stay in view.
     list_display = ("claim_number_cell", "status", "amount", "customer", "handler", "sla_cell",
-                    "reserve_cell", "paid_cell", "reported_date")
+                    "reserve_cell", "paid_cell", "incident_date")
     list_display_links = ("claim_number_cell",)
     list_filter = (QueueFilter, "status", "claim_type", "policy__policy_type", "reported_date")
     list_select_related = ("policy__customer", "assignee")

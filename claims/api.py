@@ -118,12 +118,12 @@ class NoteInput(serializers.Serializer):
 
 
 class ReserveInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = MoneyField(max_digits=14)
     reason = serializers.CharField(max_length=500)
 
 
 class PaymentInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = MoneyField(max_digits=14)
     payee = serializers.CharField(max_length=200)
     final = serializers.BooleanField(required=False, default=False)
 

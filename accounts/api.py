@@ -26,6 +26,22 @@ class TokenOutput(serializers.Serializer):
 _ERROR = inline_serializer("AuthError", {"detail": serializers.CharField()})
 
 
+class MeOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    agency = serializers.UUIDField(source="agency_id", allow_null=True)
+    authority_limit = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class MeView(APIView):
+    """Who the caller is: role, agency and authority limit."""
+
+    @extend_schema(responses={200: MeOutput, 401: _ERROR}, tags=["auth"])
+    def get(self, request):
+        return Response(MeOutput(request.user).data)
+
+
 class _AuthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]

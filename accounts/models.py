@@ -1,5 +1,7 @@
 import uuid
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -29,6 +31,11 @@ class Role(models.TextChoices):
     STAFF = "staff", "Staff"
     BROKER = "broker", "Broker"
     INTEGRATOR = "integrator", "Integrator"
+
+
+def default_authority_limit() -> Decimal:
+    """The amount a staff user may approve or pay alone (DEFAULT_AUTHORITY_LIMIT)."""
+    return Decimal(str(getattr(settings, "DEFAULT_AUTHORITY_LIMIT", "10000.00")))
 
 
 class UserManager(BaseUserManager):
@@ -68,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can log into the admin site (staff role)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    authority_limit = models.DecimalField(
+        max_digits=14, decimal_places=2, default=default_authority_limit,
+        help_text="The largest claim this person may approve, and the largest payment "
+                  "they may make, without a second person's approval.")
 
     objects = UserManager()
 
@@ -87,10 +98,18 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(role__in=["staff", "broker", "integrator"]),
                 name="user_role_valid",
             ),
+            models.CheckConstraint(condition=models.Q(authority_limit__gte=0),
+                                   name="user_authority_limit_not_negative"),
         ]
 
     def __str__(self):
         return self.email
+
+    @property
+    def display_name(self) -> str:
+        """The person's name for people to read (timelines, queues), else the e-mail."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
 
     def clean(self):
         super().clean()

@@ -28,8 +28,9 @@ from channels.utils import await_many_dispatch
 
 from accounts.models import User
 from accounts.sockets import user_group
-from claims.events import claim_group
+from claims.events import claim_group, claim_staff_group
 from claims.selectors import claims_visible_to
+from claims.services import user_sees_internal_notes
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_SUBSCRIPTIONS = 500
@@ -85,6 +86,8 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
 
     def _groups(self) -> list[str]:
         groups = [claim_group(key) for key in getattr(self, "subscriptions", ())]
+        if getattr(self, "sees_internal", False):
+            groups += [claim_staff_group(key) for key in self.subscriptions]
         if hasattr(self, "user"):
             groups.append(user_group(self.user.pk))
         return groups
@@ -192,30 +195,40 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
                 return
             self.subscriptions.add(key)  # rejoined with the rest if the layer is down
             await self._layer("group_add", claim_group(key))
+            if await self._sees_internal():
+                await self._layer("group_add", claim_staff_group(key))
         await self.send_json({"type": "subscribed", "claim_id": raw_id})
 
     async def _unsubscribe(self, raw_id):
         claim_id = _parse_claim_id(raw_id)
         key = str(claim_id) if claim_id else None
         if key in self.subscriptions:
-            self.subscriptions.discard(key)
-            await self._layer("group_discard", claim_group(key))
+            await self._forget(key)
         await self.send_json({"type": "unsubscribed", "claim_id": raw_id})
 
-    # Channel-layer event type "claim.status" (see claims.events).
-    async def claim_status(self, event):
-        key = event["claim_id"]
+    async def _forget(self, key: str) -> None:
+        self.subscriptions.discard(key)
+        await self._layer("group_discard", claim_group(key))
+        await self._layer("group_discard", claim_staff_group(key))
+
+    async def _still_visible(self, key: str) -> bool:
+        """Before any event reaches the socket: the user is still active and the claim
+        still theirs to see (moved, erased, permission withdrawn → unsubscribed)."""
         if key not in self.subscriptions:
-            return
+            return False
         user = await _current_user(self.user.pk)
         if user is None:  # deactivated or deleted since the socket opened
             await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+            return False
         self.user = user
         if not await _claim_visible(user, uuid.UUID(key)):
-            # no longer the user's to see (moved, erased, permission withdrawn)
-            self.subscriptions.discard(key)
-            await self._layer("group_discard", claim_group(key))
+            await self._forget(key)
+            return False
+        return True
+
+    # Channel-layer event type "claim.status" (see claims.events).
+    async def claim_status(self, event):
+        if not await self._still_visible(event["claim_id"]):
             return
         await self.send_json({
             "type": "claim.status",
@@ -225,3 +238,28 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
             "previous_status": event["previous_status"],
             "updated_at": event["updated_at"],
         })
+
+    async def _sees_internal(self) -> bool:
+        if not hasattr(self, "sees_internal"):
+            self.sees_internal = await database_sync_to_async(user_sees_internal_notes)(
+                self.user)
+        return self.sees_internal
+
+    # Channel-layer event type "claim.note": shared notes reach every subscriber,
+    # internal ones are sent to the staff group only (and dropped here for anyone
+    # else, should one ever arrive).
+    async def claim_note(self, event):
+        if event["note"]["visibility"] != "shared" and not await self._sees_internal():
+            return
+        if not await self._still_visible(event["claim_id"]):
+            return
+        await self.send_json({"type": "claim.note", "claim_id": event["claim_id"],
+                              "note": event["note"]})
+
+    # Channel-layer event type "claim.financials".
+    async def claim_financials(self, event):
+        if not await self._still_visible(event["claim_id"]):
+            return
+        await self.send_json({"type": "claim.financials", "claim_id": event["claim_id"],
+                              "reserve": event["reserve"], "paid": event["paid"],
+                              "incurred": event["incurred"]})

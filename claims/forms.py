@@ -18,3 +18,10 @@ class ClaimReportForm(forms.Form):
                                       widget=forms.NumberInput(attrs={"step": "0.01"}))
     description = forms.CharField(label="What happened", required=False, max_length=10_000,
                                   widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ClaimNoteForm(forms.Form):
+    """A broker's note on a claim: always shared with the claims team."""
+
+    text = forms.CharField(label="Add a note for the claims team", max_length=10_000,
+                           widget=forms.Textarea(attrs={"rows": 3}))

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
 from claims import services
-from claims.forms import ClaimFilterForm, ClaimReportForm
+from claims.forms import ClaimFilterForm, ClaimNoteForm, ClaimReportForm
 from claims.models import OPEN_STATUSES, ClaimStatus, ClaimStatusChange
 from claims.selectors import claim_status_counts, claims_visible_to, recent_activity
 from core.exceptions import DomainError
@@ -129,3 +129,21 @@ def claim_report(request, policy_id):
         status = 400
     return render_page(request, "claims/claim_form.html",
                        {"form": form, "policy": policy}, status=status)
+
+
+@portal_page(methods=("POST",), write=True)
+def claim_note_add(request, pk):
+    """A broker adds a shared note to a claim of their agency."""
+    claim = get_object_or_404(claims_visible_to(request.user), pk=pk)
+    form = ClaimNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_create(claim_id=claim.pk, actor=request.user,
+                                 text=form.cleaned_data["text"], visibility="shared")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Note sent to the claims team.")
+    else:
+        messages.error(request, " ".join(form.errors.get("text", ["Write a note first."])))
+    return redirect(reverse("portal:claim-detail", args=[claim.pk]) + "#claim-notes")

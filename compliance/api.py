@@ -140,6 +140,20 @@ class _StatusChange(serializers.Serializer):
     changed_at = serializers.DateTimeField()
 
 
+class _ExportNote(serializers.Serializer):
+    id = serializers.UUIDField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class _ExportPayment(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    payee = serializers.CharField()
+    final = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
 class _Claim(serializers.Serializer):
     id = serializers.UUIDField()
     claim_number = serializers.CharField()
@@ -153,6 +167,10 @@ class _Claim(serializers.Serializer):
     processed_date = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     status_history = _StatusChange(many=True)
+    reserve = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    notes = _ExportNote(many=True, help_text="Shared notes (internal notes are not exported).")
+    payments = _ExportPayment(many=True)
 
 
 class _Document(serializers.Serializer):

@@ -28,13 +28,14 @@ def register_models() -> None:
     from auditlog.registry import auditlog
     from django.db.models.signals import post_save, pre_save
 
-    from claims.models import Claim
+    from claims.models import Claim, ClaimApproval, ClaimNote, ClaimPayment, ReserveChange
     from compliance import guard
     from customers.models import Customer
     from documents.models import Document
     from policies.models import Policy
 
-    for model in (Customer, Policy, Claim, Document):
+    handling = (ClaimNote, ReserveChange, ClaimPayment, ClaimApproval)
+    for model in (Customer, Policy, Claim, Document, *handling):
         # The guard's receivers first, so a row's save statement is announced
         # before auditlog's own pre_save receiver runs.
         pre_save.connect(guard.announce, sender=model, dispatch_uid=f"guard-pre-{model}")
@@ -47,7 +48,16 @@ def register_models() -> None:
         mask_callable="compliance.audit.mask_encrypted",
     )
     auditlog.register(Policy, exclude_fields=["updated_at"])
-    auditlog.register(Claim, exclude_fields=["updated_at"])
+    # A claim's reserve and paid follow from its reserve changes and payments (each
+    # with its own entry); its SLA timing follows from its status.
+    auditlog.register(Claim, exclude_fields=["updated_at", "reserve", "paid",
+                                             "status_since", "sla_due_at"])
+    # Free text that may name people stays out of the trail (the rows hold it, and
+    # erasure scrubs it there): the entry records who wrote what kind of note.
+    auditlog.register(ClaimNote, exclude_fields=["text"])
+    auditlog.register(ReserveChange)
+    auditlog.register(ClaimPayment, exclude_fields=["payee"])
+    auditlog.register(ClaimApproval, exclude_fields=["payee"])
     auditlog.register(Document)
 
 

@@ -10,7 +10,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from claims.models import OPEN_STATUSES, Claim, ClaimStatusChange
+from claims.models import (
+    OPEN_STATUSES,
+    Claim,
+    ClaimNote,
+    ClaimPayment,
+    ClaimStatusChange,
+    NoteVisibility,
+)
 from compliance.models import AuditEntry
 from customers.models import Customer
 from customers.selectors import customer_retention_date, customers_past_retention
@@ -23,6 +30,10 @@ RESOURCE_MODELS = {
     "claim": ("claims", "claim"),
     "document": ("documents", "document"),
     "user": ("accounts", "user"),
+    "note": ("claims", "claimnote"),
+    "reserve": ("claims", "reservechange"),
+    "payment": ("claims", "claimpayment"),
+    "approval": ("claims", "claimapproval"),
 }
 RESOURCE_NAMES = {v: k for k, v in RESOURCE_MODELS.items()}
 EXPORT_SCHEMA_VERSION = 1
@@ -110,6 +121,18 @@ def customer_export(*, customer: Customer) -> dict:
         history.setdefault(str(change.claim_id), []).append({
             "from_status": change.from_status, "to_status": change.to_status,
             "changed_at": _iso(change.changed_at)})
+    notes: dict[str, list] = {}
+    # Shared notes only: internal notes are the insurer's working notes, never shown
+    # outside staff (the erasure scrubs the person's identifiers from them all).
+    for note in ClaimNote.objects.filter(claim__in=claims, visibility=NoteVisibility.SHARED
+                                         ).order_by("created_at", "id"):
+        notes.setdefault(str(note.claim_id), []).append({
+            "id": str(note.pk), "text": note.text, "created_at": _iso(note.created_at)})
+    payments: dict[str, list] = {}
+    for payment in ClaimPayment.objects.filter(claim__in=claims).order_by("created_at", "id"):
+        payments.setdefault(str(payment.claim_id), []).append({
+            "id": str(payment.pk), "amount": _money(payment.amount), "payee": payment.payee,
+            "final": payment.final, "created_at": _iso(payment.created_at)})
     documents = list(documents_of_customer(customer).order_by("uploaded_at", "id"))
     entries = (audit_entries_about_customer(customer, related=related)
                .select_related("content_type", "actor").order_by("seq"))
@@ -152,6 +175,9 @@ def customer_export(*, customer: Customer) -> dict:
             "status": c.status, "reported_date": _iso(c.reported_date),
             "processed_date": _iso(c.processed_date), "created_at": _iso(c.created_at),
             "status_history": history.get(str(c.pk), []),
+            "reserve": _money(c.reserve), "paid": _money(c.paid),
+            "notes": notes.get(str(c.pk), []),
+            "payments": payments.get(str(c.pk), []),
         } for c in claims],
         "documents": [{
             "id": str(d.pk), "claim_id": str(d.claim_id), "filename": d.filename,

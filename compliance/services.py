@@ -19,8 +19,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Role, User
-from claims.models import Claim
-from claims.services import claims_anonymize
+from claims.models import Claim, ClaimNote
+from claims.services import claim_texts_anonymize, claims_anonymize
 from compliance import audit, chain, selectors, signals
 from compliance.models import AuditEntry
 from core.exceptions import Forbidden
@@ -160,6 +160,11 @@ def _scrub_free_text(*, customer: Customer, related: dict, full: Redactor,
             redactor=distinctive),
         "documents": documents_anonymize(
             documents=_mentioning(others_documents, ("filename",), distinctive),
+            redactor=distinctive),
+        "claim_notes_and_payees": claim_texts_anonymize(claims=own_claims, redactor=full)
+        + claim_texts_anonymize(
+            notes=_mentioning(ClaimNote.objects.exclude(claim_id__in=related["claim"]),
+                              ("text",), distinctive),
             redactor=distinctive),
     }
     own_admin = Q(content_type=ContentType.objects.get_for_model(Customer),

@@ -31,6 +31,7 @@ urlpatterns = [
          name="claim-report"),
     path("claims/", claims_views.claim_list, name="claim-list"),
     path("claims/<uuid:pk>/", documents_views.claim_detail, name="claim-detail"),
+    path("claims/<uuid:pk>/notes/", claims_views.claim_note_add, name="claim-note-add"),
     path("claims/<uuid:pk>/documents/", documents_views.document_upload,
          name="document-upload"),
     path("documents/<uuid:pk>/download/", documents_views.document_download,

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_prometheus",
     "csp",
+    "django_object_actions",
     # ours
     "accounts",
     "customers",
@@ -288,6 +289,15 @@ MIN_PREMIUM = {
 CURRENCY = env.str("CURRENCY", default="GBP").upper()
 # Region assumed for a phone number typed without its country code (07700 900123).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB").upper()
+
+# Claims handling: what a staff user may approve or pay alone, and how long a claim
+# may sit in each open status (wall-clock hours, not business hours).
+DEFAULT_AUTHORITY_LIMIT = Decimal(env.str("DEFAULT_AUTHORITY_LIMIT", default="10000.00"))
+CLAIM_SLA_HOURS = {
+    "pending": env.int("CLAIM_SLA_HOURS_PENDING", default=48),
+    "processing": env.int("CLAIM_SLA_HOURS_PROCESSING", default=240),
+    "approved": env.int("CLAIM_SLA_HOURS_APPROVED", default=120),
+}
 
 # --- Encryption of personal data at rest ---------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt. Not SECRET_KEY.

@@ -47,6 +47,9 @@ urlpatterns = [
 admin.site.site_header = "Insurance back-office"
 admin.site.site_title = "Insurance back-office"
 admin.site.index_title = "Operations"
+# Lists are the staff's work surface: at 1280 px they get the whole width (the
+# breadcrumbs and the index lead everywhere the sidebar did).
+admin.site.enable_nav_sidebar = False
 
 
 # A database outage answers 503 with Retry-After; anything else stays a 500.

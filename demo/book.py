@@ -37,12 +37,24 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Agency, Role, User
-from claims.models import Claim, ClaimStatus, ClaimStatusChange, ClaimType
+from claims.models import (
+    HANDLING_STATUSES,
+    Claim,
+    ClaimStatus,
+    ClaimStatusChange,
+    ClaimType,
+    sla_due,
+)
 from customers.models import Customer
 from documents.models import Document, DocumentType, document_storage
 from policies.models import Policy, PolicyStatus, PolicyType, status_for_dates
 
 STAFF_EMAIL = "staff@demo.example"
+# The claims team: (e-mail, first name, last name, authority limit or None for the default).
+HANDLERS = (
+    ("senior@demo.example", "Sofia", "Senior", Decimal("100000.00")),
+    ("adjuster@demo.example", "Alex", "Adjuster", Decimal("1000.00")),
+)
 BROKER_EMAIL = "broker@demo.example"
 DEMO_DOMAIN = "demo.example"
 # Local development only (DEBUG): anywhere else a random password is made and printed.
@@ -312,6 +324,10 @@ class DemoBook:
         self._claim_seq = 0
         self._number_salt = self.rng.getrandbits(32)
         self.now = timezone.now()
+        # Who handles which claim: drawn from its own generator, so the rest of the
+        # book stays what it was for a seed.
+        self.handling_rng = random.Random(seed + 1)
+        self.handler_ids: list = []
         self.premium_floor = {kind: int(Decimal(settings.MIN_PREMIUM[kind]).to_integral_value())
                               + 1 for kind in _POLICY_TYPES}
 
@@ -449,9 +465,13 @@ class DemoBook:
             previous = to
         status = path[-1] if path else ClaimStatus.PENDING
         processed = moment if status in (ClaimStatus.APPROVED, ClaimStatus.DENIED) else None
+        assignee = None
+        if self.handler_ids and status in HANDLING_STATUSES:
+            pick = self.handling_rng.randrange(len(self.handler_ids) + 1)
+            assignee = self.handler_ids[pick] if pick < len(self.handler_ids) else None
         claim = (claim_id, self.claim_number(reported), policy_id, claim_type, amount,
                  _DESCRIPTIONS[claim_type], incident, status, reported, processed, reporter_id,
-                 created, moment)
+                 created, moment, moment, sla_due(status, moment), assignee)
         return claim, changes
 
     def document_rows(self, claim: tuple, uploader_id, *, png: _Blob, pdf: _Blob,
@@ -475,7 +495,7 @@ class DemoBook:
 
     CLAIM_FIELDS = ("id", "claim_number", "policy", "claim_type", "claim_amount", "description",
                     "incident_date", "status", "reported_date", "processed_date", "reported_by",
-                    "created_at", "updated_at")
+                    "created_at", "updated_at", "status_since", "sla_due_at", "assignee")
     CHANGE_FIELDS = ("claim", "from_status", "to_status", "actor", "changed_at")
     DOCUMENT_FIELDS = ("id", "claim", "file", "filename", "mime_type", "size", "document_type",
                        "sha256", "uploaded_by", "uploaded_at")
@@ -532,6 +552,14 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
     staff = account_services.user_create(
         email=STAFF_EMAIL, password=password, role=Role.STAFF,
         first_name="Sam", last_name="Handler")
+    handlers = [staff] + [
+        account_services.user_create(email=email, password=password, role=Role.STAFF,
+                                     first_name=first, last_name=last)
+        for email, first, last, _ in HANDLERS]
+    for handler, (_, _, _, limit) in zip(handlers[1:], HANDLERS):
+        handler.authority_limit = limit
+        handler.save(update_fields=["authority_limit"])
+    book.handler_ids = [h.pk for h in handlers]
     first_broker = account_services.user_create(
         email=BROKER_EMAIL, password=password, role=Role.BROKER, agency_name=names[0])
     existing = {a.name.lower(): a for a in Agency.objects.all()}
@@ -550,7 +578,7 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
     ]
     User.objects.bulk_create(brokers[1:])
     counts["agencies"] = len(agencies)
-    counts["users"] = len(brokers) + 1
+    counts["users"] = len(brokers) + len(handlers)
     timings["logins"] = time.perf_counter() - t
     t = time.perf_counter()
 
@@ -606,6 +634,9 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
         if ready is not None:
             insert(ready)
         timings["rows"] = time.perf_counter() - t
+        t = time.perf_counter()
+        counts.update(_handling(handlers, broker=first_broker))
+        timings["handling"] = time.perf_counter() - t
         t = time.perf_counter()
         files.finish()
         timings["document_files_wait"] = time.perf_counter() - t
@@ -699,6 +730,51 @@ class _FileWriter:
                 except Exception:  # noqa: BLE001 - best effort, the original error matters
                     logger.warning("seed_demo.file_cleanup_failed",
                                    extra={"event": "seed_demo.file_cleanup_failed"})
+
+
+def _handling(handlers: list, *, broker) -> dict[str, int]:
+    """Claims work on a few claims, through the claims services (their rules hold):
+    reserves, notes both ways, payments (one final), and one approval waiting for a
+    second person."""
+    from claims import services as claims_services
+    from claims.models import ClaimApproval
+
+    lead, senior, adjuster = handlers
+    notes = reserves = payments = 0
+    approved = list(Claim.objects.filter(status=ClaimStatus.APPROVED)
+                    .select_related("policy").order_by("claim_number")[:8])
+    for n, claim in enumerate(approved):
+        reserve = min(claim.claim_amount, claim.policy.coverage_amount)
+        claims_services.reserve_set(claim_id=claim.pk, actor=senior, amount=reserve,
+                                    reason="Initial estimate from the adjuster's report")
+        reserves += 1
+        claims_services.note_create(
+            claim_id=claim.pk, actor=senior, visibility="internal",
+            text="Checked the policy wording and the estimate; nothing unusual.")
+        claims_services.note_create(
+            claim_id=claim.pk, actor=senior, visibility="shared",
+            text="Approved: the first payment is on its way.")
+        notes += 2
+        first = (claim.claim_amount / 2).quantize(Decimal("0.01"))
+        claims_services.payment_make(claim_id=claim.pk, actor=senior, amount=first,
+                                     payee="Policyholder", final=n % 3 == 0)
+        payments += 1
+    processing = list(Claim.objects.filter(status=ClaimStatus.PROCESSING, claim_amount__gt=1000,
+                                           policy__customer__broker=broker.agency_id)
+                      .order_by("claim_number")[:3])
+    for claim in processing:
+        claims_services.note_create(claim_id=claim.pk, actor=broker, visibility="shared",
+                                    text="The repair estimate is attached; can you confirm "
+                                         "the next step?")
+        notes += 1
+    if processing:  # above the adjuster's limit: waits for a second person
+        claims_services.claim_assign(claim_id=processing[0].pk, assignee_id=adjuster.pk,
+                                     actor=lead)
+        claims_services.claim_transition(claim_id=processing[0].pk, to=ClaimStatus.APPROVED,
+                                         actor=adjuster)
+    return {"claim_notes": notes, "reserve_changes": reserves, "claim_payments": payments,
+            "approval waiting for a second person":
+                ClaimApproval.objects.filter(status="pending").count()}
 
 
 def _done(value):

@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
-from claims.selectors import claim_history, claims_visible_to
+from claims.forms import ClaimNoteForm
+from claims.selectors import claim_history, claim_notes_visible_to, claims_visible_to
 from core.exceptions import DomainError
 from documents import services
 from documents.downloads import document_response
@@ -17,15 +18,19 @@ from documents.forms import DocumentUploadForm
 from documents.selectors import documents_of_claim, documents_visible_to
 from documents.uploads import DocumentUploadHandler, check_declared_length
 
+LIVE_PANELS = ("claim-history", "claim-details", "claim-notes", "claim-money")
 
-def _claim_page(request, claim, form, *, status=200):
+
+def _claim_page(request, claim, form, *, status=200, note_form=None):
     partial = None
-    if request.htmx and request.htmx.target in ("claim-history", "claim-details"):
+    if request.htmx and request.htmx.target in LIVE_PANELS:
         partial = request.htmx.target.removeprefix("claim-")
     return render_page(request, "claims/claim_detail.html", {
         "claim": claim,
         "history": claim_history(claim=claim),
         "documents": documents_of_claim(user=request.user, claim_id=claim.pk),
+        "notes": claim_notes_visible_to(request.user, claim=claim),
+        "note_form": note_form or ClaimNoteForm(),
         "form": form,
     }, partial=partial, status=status)
 

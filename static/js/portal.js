@@ -9,7 +9,8 @@
 (function () {
   "use strict";
 
-  var LABELS = { pending: "Pending", processing: "Processing", approved: "Approved", denied: "Denied" };
+  var LABELS = { pending: "Pending", processing: "Processing", approved: "Approved", denied: "Denied",
+                 closed: "Closed" };
   var UNAUTHENTICATED = 4401;
   var socket = null;
   var subscribed = new Set();
@@ -70,6 +71,11 @@
     }
     if (message.type === "claim.status") {
       showStatus(message);
+    } else if (message.type === "claim.note") {
+      announce("New note on the claim.");
+      document.body.dispatchEvent(new CustomEvent("claim-note-added", { detail: message }));
+    } else if (message.type === "claim.financials") {
+      document.body.dispatchEvent(new CustomEvent("claim-financials-changed", { detail: message }));
     } else if (message.type === "subscribed") {
       confirmed += 1;
       document.body.setAttribute("data-live-subscribed", String(confirmed));

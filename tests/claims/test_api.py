@@ -14,6 +14,7 @@ TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 FIELDS = {"id", "claim_number", "policy_id", "claim_type", "claim_amount", "description",
           "incident_date", "status", "reported_date", "processed_date", "documents",
+          "assignee_id", "status_since", "sla_due_at", "overdue", "reserve", "paid", "incurred",
           "created_at", "updated_at"}
 
 

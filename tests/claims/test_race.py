@@ -58,3 +58,68 @@ def test_twenty_concurrent_identical_transitions_one_wins():
     claim = ClaimFactory(status="pending")
     counts = _race(claim.pk, [{"status": "processing"}] * 20, [staff] * 20)
     assert counts == Counter({200: 1, 409: 19}), counts
+
+
+def _race_posts(path, calls):
+    """calls: [(client, body, idempotency key)] all sent at once; returns status codes."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    results = []
+    lock = threading.Lock()
+    connections.close_all()
+
+    def worker(client, body, key):
+        try:
+            barrier.wait()
+            code = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code
+        except Exception as exc:  # noqa: BLE001 - a crash counts as a 5xx
+            code = f"crash:{exc!r}"
+        finally:
+            connections.close_all()
+        with lock:
+            results.append(code)
+
+    threads = [threading.Thread(target=worker, args=c) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return Counter(results)
+
+
+def _approved_claim(amount):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    return ClaimFactory(status="approved", processed_date=timezone.now(),
+                        claim_amount=Decimal(amount))
+
+
+def test_concurrent_payments_cannot_overpay():
+    """Ten handlers pay 300.00 each on a 1000.00 claim at once: three succeed."""
+    from decimal import Decimal
+
+    from claims.models import Claim, ClaimPayment
+
+    claim = _approved_claim("1000.00")
+    users = [UserFactory(staff=True) for _ in range(10)]
+    calls = [(client_for(u), {"amount": "300.00", "payee": "Garage"}, f"k-{n}")
+             for n, u in enumerate(users)]
+    counts = _race_posts(f"/api/claims/{claim.pk}/payments", calls)
+    assert counts == Counter({201: 3, 400: 7}), counts
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.paid == Decimal("900.00")
+    assert sum(p.amount for p in ClaimPayment.objects.filter(claim=claim)) == claim.paid
+
+
+def test_concurrent_duplicates_pay_once():
+    """The same key and body sent eight times at once: one payment, every answer the first."""
+    from claims.models import ClaimPayment
+
+    claim = _approved_claim("1000.00")
+    user = UserFactory(staff=True)
+    calls = [(client_for(user), {"amount": "100.00", "payee": "Garage"}, "same-key")
+             for _ in range(8)]
+    counts = _race_posts(f"/api/claims/{claim.pk}/payments", calls)
+    assert set(counts) <= {201, 409} and counts[201] >= 1, counts
+    assert ClaimPayment.objects.filter(claim=claim).count() == 1

@@ -48,8 +48,11 @@ def wipe():
     """Take the demo book out again (test set-up only, outside the audit trail)."""
     from auditlog.context import disable_auditlog
 
+    from claims.models import ClaimApproval, ClaimNote, ClaimPayment, IdempotencyKey, ReserveChange
+
     with disable_auditlog():
-        for model in (Document, ClaimStatusChange, Claim, Policy, Customer, User, Agency):
+        for model in (Document, ClaimStatusChange, ClaimNote, ReserveChange, ClaimApproval,
+                      ClaimPayment, IdempotencyKey, Claim, Policy, Customer, User, Agency):
             model.objects.all().delete()
 
 
@@ -78,9 +81,19 @@ def test_seed_loads_a_consistent_book_with_one_audit_entry():
         assert claim.policy.start_date <= claim.incident_date <= min(claim.policy.end_date,
                                                                     TODAY)
         assert claim.claim_amount <= claim.policy.coverage_amount
-        assert (claim.processed_date is not None) == (claim.status in ("approved", "denied"))
+        assert (claim.processed_date is not None) == (
+            claim.status in ("approved", "denied", "closed"))
         history = list(claim.status_changes.values_list("to_status", flat=True))
         assert (history[-1] if history else "pending") == claim.status
+    # Claims work: handlers, notes both ways, reserves, payments, one approval waiting.
+    from claims.models import ClaimApproval, ClaimNote, ClaimPayment
+
+    assert User.objects.filter(role="staff").count() == 3
+    assert Claim.objects.exclude(assignee=None).exists()
+    assert set(ClaimNote.objects.values_list("visibility", flat=True)) == {"internal", "shared"}
+    assert ClaimPayment.objects.exists()
+    assert ClaimApproval.objects.filter(status="pending").count() == 1
+    assert not Claim.objects.filter(status="pending", sla_due_at=None).exists()
     # Dates are spread over time, not all "now".
     assert Customer.objects.dates("created_at", "year").count() >= 3
 

@@ -76,7 +76,14 @@ def test_a_final_claim_is_named_with_the_right_article(book, staff):
                          processed_date=timezone.now())
     with pytest.raises(TransitionNotAllowed) as caught:
         claim_transition(claim_id=claim.pk, to=ClaimStatus.PENDING, actor=staff)
-    assert caught.value.message == "An approved claim is final and cannot become pending."
+    # An approved claim is not final: a final payment closes it.
+    assert caught.value.message == ("An approved claim cannot become pending; it is closed "
+                                    "by a final payment.")
+    claim.status = ClaimStatus.DENIED
+    claim.save()
+    with pytest.raises(TransitionNotAllowed) as caught:
+        claim_transition(claim_id=claim.pk, to=ClaimStatus.PENDING, actor=staff)
+    assert caught.value.message == "A denied claim is final and cannot become pending."
     with pytest.raises(TransitionNotAllowed) as caught:
         claim_transition(claim_id=book["claim"].pk, to=ClaimStatus.APPROVED, actor=staff)
     assert caught.value.message.startswith("A pending claim cannot become approved;")

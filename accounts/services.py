@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import lockout, sockets
 from accounts.models import Agency, Role, User
 from core.exceptions import DomainError
+from core.proxy import client_ip
 
 
 class LoginLocked(DomainError):
@@ -106,7 +107,7 @@ def _token_pair(refresh: RefreshToken) -> TokenPair:
 def auth_check_credentials(*, request, email: str, password: str) -> User:
     """Authenticate under the lockout; shared by the API, the portal and the admin."""
     email = (email or "").strip()
-    ip = lockout.client_ip(request) if request is not None else ""
+    ip = client_ip(request) if request is not None else ""
     locked = lockout.seconds_locked(email, ip)
     if locked:
         raise LoginLocked(locked)

@@ -49,5 +49,8 @@ admin.site.site_title = "Insurance back-office"
 admin.site.index_title = "Operations"
 
 
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 # A database outage answers 503 with Retry-After; anything else stays a 500.
 handler500 = "config.errors.server_error"

@@ -1,0 +1,109 @@
+"""Request parsers with bounds: body size, nesting depth, number length, and
+error messages in the API's own words (never Python's)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+# Deepest nesting of arrays and objects a JSON body may have.
+MAX_JSON_DEPTH = 32
+# Longest integer literal (digits) a JSON body may hold; Python's own limit is 4300.
+MAX_INT_DIGITS = 64
+
+
+class _InvalidNumber(Exception):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _InvalidNumber(f"Invalid number: integers may have at most {MAX_INT_DIGITS} "
+                             "digits.")
+    return int(text)
+
+
+def _parse_constant(name: str):
+    raise _InvalidNumber(f"Invalid number: {name} is not valid JSON.")
+
+
+def _too_deep(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
+
+
+def _declared_length(parser_context) -> int | None:
+    request = (parser_context or {}).get("request")
+    meta = getattr(request, "META", None) or {}
+    try:
+        return int(meta.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+
+
+def read_bounded(stream, parser_context=None) -> bytes:
+    """The whole body, refusing (413) one past DATA_UPLOAD_MAX_MEMORY_SIZE before
+    reading it when its length is announced, and as soon as it is passed otherwise."""
+    from core.exceptions import PayloadTooLarge  # core.exceptions loads DRF's views
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return stream.read()
+    declared = _declared_length(parser_context)
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge()
+    return data
+
+
+def loads(raw: bytes, encoding: str = "utf-8"):
+    """Parse a JSON body under the API's bounds; ParseError (400) with a clean message."""
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise ParseError(f"Malformed JSON: the body is not valid {encoding.upper()} text.") \
+            from None
+    try:
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+    except _InvalidNumber as exc:
+        raise ParseError(str(exc)) from None
+    except RecursionError:
+        raise ParseError(f"JSON nested too deeply: at most {MAX_JSON_DEPTH} levels of "
+                         "arrays and objects.") from None
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"Malformed JSON: {exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno}.") from None
+    except ValueError:
+        raise ParseError("Malformed JSON.") from None
+    if isinstance(value, (dict, list)) and _too_deep(value, MAX_JSON_DEPTH):
+        raise ParseError(f"JSON nested too deeply: at most {MAX_JSON_DEPTH} levels of "
+                         "arrays and objects.")
+    return value
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        return loads(read_bounded(stream, parser_context), encoding)
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        from django.http import QueryDict
+
+        encoding = parsers.get_encoding(parser_context or {})
+        return QueryDict(read_bounded(stream, parser_context), encoding=encoding)

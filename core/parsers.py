@@ -9,7 +9,6 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-
 # Deepest nesting of arrays and objects a JSON body may have.
 MAX_JSON_DEPTH = 32
 # Longest integer literal (digits) a JSON body may hold; Python's own limit is 4300.

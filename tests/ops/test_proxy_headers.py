@@ -358,3 +358,18 @@ def test_the_procfile_server_does_not_let_x_forwarded_for_escape_the_lock(tmp_pa
             assert login(user.email, PASSWORD, forged) == 429, server.log()[-2000:]
     finally:
         server.stop()
+
+
+def test_platform_files_set_the_count_their_platform_needs():
+    """Heroku, Render and Railway put one proxy in front of the app; no platform's
+    server rewrites the peer from the client's headers."""
+    from tests.ops import test_platform as platform
+
+    assert platform.app_json()["env"]["TRUSTED_PROXY_COUNT"]["value"] == "1"
+    render_vars = {var["key"]: var for var in platform.render_web()["envVars"]}
+    assert render_vars["TRUSTED_PROXY_COUNT"]["value"] == "1"
+    railway_start = platform.railway()["deploy"]["startCommand"]
+    assert "TRUSTED_PROXY_COUNT=${TRUSTED_PROXY_COUNT:-1} daphne" in railway_start
+    for command in (platform.procfile()["web"], railway_start,
+                    platform.render_web()["startCommand"]):
+        assert "daphne" in command and "--proxy-headers" not in command

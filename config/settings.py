@@ -424,6 +424,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Hostile uploads make the PDF parser warn at length; the refusal says enough.
+        "pypdf": {"level": "ERROR"},
     },
 }
 

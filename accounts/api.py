@@ -64,7 +64,8 @@ class RefreshView(_AuthView):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            pair = services.auth_refresh(refresh_token=data.validated_data["refresh_token"])
+            pair = services.auth_refresh(refresh_token=data.validated_data["refresh_token"],
+                                         request=request._request)
         except services.BadCredentials as exc:
             return self._unauthorized(exc)
         return Response(TokenOutput(pair).data)

@@ -237,3 +237,18 @@ def test_the_login_answer_carrying_tokens_is_not_cached(broker):
                           json.dumps({"email": broker.email, "password": PASSWORD}))
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.parametrize("text, deep", [
+    ("[" * 32 + "]" * 32, False),
+    ("[" * 33 + "]" * 33, True),
+    ('{"a": "' + "[" * 100 + '"}', False),  # brackets inside a string do not nest
+    ('["\\"' + "[" * 50 + '"]', False),  # nor after an escaped quote
+    ("[" * 20 + "{}," * 50 + "]" * 20, False),  # many siblings, little depth
+    ('[{"a": ' * 17 + "1" + "}]" * 17, True),  # 34 levels, mixed
+    ("[" * 40, False),  # unbalanced: left to the parser to call malformed
+])
+def test_depth_is_read_from_the_text_before_parsing(text, deep):
+    from core.parsers import too_deep
+
+    assert too_deep(text) is deep

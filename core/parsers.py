@@ -1,10 +1,11 @@
-"""Request parsers with bounds: body size, nesting depth, number length, and
+"""Request parsers with bounds: body size, nesting depth, number length (Python's own), and
 error messages in the API's own words (never Python's)."""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 
 from django.conf import settings
 from rest_framework import parsers
@@ -12,40 +13,34 @@ from rest_framework.exceptions import ParseError
 
 # Deepest nesting of arrays and objects a JSON body may have.
 MAX_JSON_DEPTH = 32
-# Longest integer literal (digits) a JSON body may hold; Python's own limit is 4300.
-MAX_INT_DIGITS = 64
 
 
 class _InvalidNumber(Exception):
     pass
 
 
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise _InvalidNumber(f"Invalid number: integers may have at most {MAX_INT_DIGITS} "
-                             "digits.")
-    return int(text)
-
-
 def _parse_constant(name: str):
     raise _InvalidNumber(f"Invalid number: {name} is not valid JSON.")
 
 
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
+_ESCAPES = re.compile(rb"\\.", re.S)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b'[]{}"')
+_STRINGS = re.compile(rb'"[^"]*"')
+_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether arrays and objects nest deeper than `limit`, read from the text
-    before parsing it (so the parser never recurses that far). Strings are blanked,
-    every other character but brackets dropped, and each regex pass removes one
-    level of empty pairs: at most `limit` passes, each at C speed."""
+    before parsing it (so the parser never recurses that far). On the UTF-8 bytes:
+    escape pairs are dropped, then every byte but brackets and quotes, then the
+    strings (with any brackets they held); each regex pass then removes one level
+    of empty pairs: at most `limit` passes, all at C speed."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    skeleton = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    raw = _ESCAPES.sub(b"", text.encode("utf-8", "surrogatepass"))
+    skeleton = _STRINGS.sub(b"", raw.translate(None, _NOT_BRACKETS))
     for _ in range(limit):
-        skeleton, removed = _INNERMOST.subn("", skeleton)
+        skeleton, removed = _INNERMOST.subn(b"", skeleton)
         if not skeleton or not removed:  # done, or unbalanced: the parser will say
             return False
     return bool(skeleton)
@@ -88,7 +83,7 @@ def loads(raw: bytes, encoding: str = "utf-8"):
         raise ParseError(f"JSON nested too deeply: at most {MAX_JSON_DEPTH} levels of "
                          "arrays and objects.")
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+        value = json.loads(text, parse_constant=_parse_constant)
     except _InvalidNumber as exc:
         raise ParseError(str(exc)) from None
     except RecursionError:
@@ -97,7 +92,10 @@ def loads(raw: bytes, encoding: str = "utf-8"):
     except json.JSONDecodeError as exc:
         raise ParseError(f"Malformed JSON: {exc.msg} at line {exc.lineno}, "
                          f"column {exc.colno}.") from None
-    except ValueError:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # past sys.get_int_max_str_digits()
+            raise ParseError(f"Invalid number: integers may have at most "
+                             f"{sys.get_int_max_str_digits()} digits.") from None
         raise ParseError("Malformed JSON.") from None
     return value
 

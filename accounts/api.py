@@ -59,7 +59,13 @@ class LoginView(_AuthView):
 
 
 class RefreshView(_AuthView):
-    @extend_schema(request=RefreshInput, responses={200: TokenOutput, 401: _ERROR}, tags=["auth"])
+    @extend_schema(
+        request=RefreshInput,
+        responses={200: TokenOutput, 401: OpenApiResponse(
+            _ERROR, description="Invalid, expired or revoked. Presenting a refresh token "
+                                "that was already rotated revokes every token of that "
+                                "login (theft detection).")},
+        tags=["auth"])
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -119,7 +119,7 @@ async def test_over_asgi_too_oversized_is_413_and_unknown_is_404_json(settings):
     ("get", "/api/customers/not-a-uuid/x"), ("delete", "/api/"),
 ])
 def test_unknown_api_paths_are_a_json_404(method, path):
-    body = _assert_api_error(getattr(Client(), method)(path), 404)
+    body = _assert_api_error(getattr(Client(enforce_csrf_checks=True), method)(path), 404)
     assert body == {"detail": "Not found."}
 
 
@@ -252,3 +252,9 @@ def test_depth_is_read_from_the_text_before_parsing(text, deep):
     from core.parsers import too_deep
 
     assert too_deep(text) is deep
+
+
+def test_unknown_api_paths_are_json_with_debug_on_too(settings):
+    settings.DEBUG = True
+    _assert_api_error(Client().get("/api/nope"), 404)
+    _assert_api_error(Client(enforce_csrf_checks=True).post("/api/nope/deeper", {}), 404)

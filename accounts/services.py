@@ -247,3 +247,13 @@ def auth_logout(*, refresh_token: str) -> None:
         token_family_revoke(family=family, reason=TokenFamily.Reason.LOGOUT)
     sockets.close_user_sockets(user_id=token.get(jwt_settings.USER_ID_CLAIM))
 
+
+def token_families_purge(*, now=None) -> int:
+    """Delete the families no token of which can still be used: the newest refresh
+    token (made at the last rotation, or at login) has expired. Returns how many."""
+    from django.db.models.functions import Coalesce
+
+    cutoff = (now or timezone.now()) - jwt_settings.REFRESH_TOKEN_LIFETIME
+    deleted, _ = (TokenFamily.objects.annotate(last=Coalesce("rotated_at", "created_at"))
+                  .filter(last__lt=cutoff).delete())
+    return deleted

@@ -204,3 +204,21 @@ def test_two_concurrent_refreshes_of_one_token_give_exactly_one_pair(broker):
     # the second one looked like a replay: the login is over, the winner's pair too
     with pytest.raises(services.BadCredentials):
         services.auth_refresh(refresh_token=winners[0].refresh_token)
+
+
+def test_purge_deletes_only_families_whose_tokens_have_all_expired(broker):
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old, rotated, fresh = (services.auth_login(request=None, email=broker.email,
+                                               password=PASSWORD) for _ in range(3))
+    families = list(TokenFamily.objects.order_by("created_at"))
+    long_ago = timezone.now() - datetime.timedelta(days=8)
+    TokenFamily.objects.filter(pk__in=[f.pk for f in families[:2]]).update(created_at=long_ago)
+    TokenFamily.objects.filter(pk=families[1].pk).update(rotated_at=timezone.now())
+    call_command("flush_token_families")
+    assert set(TokenFamily.objects.values_list("pk", flat=True)) == {families[1].pk,
+                                                                    families[2].pk}
+    assert services.token_families_purge() == 0

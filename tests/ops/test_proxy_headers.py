@@ -373,3 +373,16 @@ def test_platform_files_set_the_count_their_platform_needs():
     for command in (platform.procfile()["web"], railway_start,
                     platform.render_web()["startCommand"]):
         assert "daphne" in command and "--proxy-headers" not in command
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count,scheme", [(0, "http"), (1, "https")])
+def test_pagination_next_links_follow_the_trusted_scheme(settings, broker_client, agency,
+                                                         count, scheme):
+    from tests.factories import CustomerFactory
+
+    settings.TRUSTED_PROXY_COUNT = count
+    CustomerFactory.create_batch(2, broker=agency)
+    page = broker_client.get("/api/customers", {"page_size": 1},
+                             HTTP_HOST="testserver", HTTP_X_FORWARDED_PROTO="https").json()
+    assert page["next"].startswith(f"{scheme}://testserver/api/customers")

@@ -1,4 +1,5 @@
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate, password_validation, user_logged_in
@@ -164,6 +165,11 @@ def _decode_refresh(refresh_token: str) -> dict:
     if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh" or not payload.get(
             jwt_settings.JTI_CLAIM):
         raise BadCredentials("The refresh token is invalid, expired or revoked.")
+    if payload.get(FAMILY_CLAIM) is not None:
+        try:
+            payload[FAMILY_CLAIM] = str(uuid.UUID(str(payload[FAMILY_CLAIM])))
+        except ValueError as exc:
+            raise BadCredentials("The refresh token is invalid, expired or revoked.") from exc
     return payload
 
 

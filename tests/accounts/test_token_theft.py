@@ -222,3 +222,11 @@ def test_purge_deletes_only_families_whose_tokens_have_all_expired(broker):
     assert set(TokenFamily.objects.values_list("pk", flat=True)) == {families[1].pk,
                                                                     families[2].pk}
     assert services.token_families_purge() == 0
+
+
+def test_a_signed_token_with_a_malformed_family_is_refused_not_an_error(broker):
+    token = RefreshToken.for_user(broker)
+    token[FAMILY_CLAIM] = "not-a-uuid"
+    assert _refresh(str(token)).status_code == 401
+    with pytest.raises(services.BadCredentials):
+        services.auth_logout(refresh_token=str(token))

@@ -104,11 +104,3 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = parsers.get_encoding(parser_context or {})
         return loads(read_bounded(stream, parser_context), encoding)
-
-
-class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        from django.http import QueryDict
-
-        encoding = parsers.get_encoding(parser_context or {})
-        return QueryDict(read_bounded(stream, parser_context), encoding=encoding)

@@ -75,12 +75,19 @@ class LoginView(_AuthView):
 
 
 class RefreshView(_AuthView):
-    @extend_schema(request=RefreshInput, responses={200: TokenOutput, 401: _ERROR}, tags=["auth"])
+    @extend_schema(
+        request=RefreshInput,
+        responses={200: TokenOutput, 401: OpenApiResponse(
+            _ERROR, description="Invalid, expired or revoked. Presenting a refresh token "
+                                "that was already rotated revokes every token of that "
+                                "login (theft detection).")},
+        tags=["auth"])
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            pair = services.auth_refresh(refresh_token=data.validated_data["refresh_token"])
+            pair = services.auth_refresh(refresh_token=data.validated_data["refresh_token"],
+                                         request=request._request)
         except services.BadCredentials as exc:
             return self._unauthorized(exc)
         return Response(TokenOutput(pair).data)

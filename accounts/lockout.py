@@ -103,13 +103,3 @@ def clear_email(email: str) -> None:
         kind=Kind.EMAIL, key=_h(email.strip().lower()),
     ).delete()
 
-
-def client_ip(request) -> str:
-    """REMOTE_ADDR, or the address a trusted proxy put into X-Forwarded-For."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or ""

@@ -165,3 +165,29 @@ class LoginAttemptCounter(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.key[:8]}…: {self.failures} failure(s)"
+
+
+class TokenFamily(models.Model):
+    """One API login's chain of refresh tokens. Each refresh token carries its
+    family's id (the `fam` claim, copied into the access tokens made from it); only
+    the newest (`current_jti`) may be exchanged. Presenting any other one of the
+    family means it was copied: the whole family is revoked (theft detection)."""
+
+    class Reason(models.TextChoices):
+        REUSE = "reuse", "A rotated refresh token was reused"
+        LOGOUT = "logout", "Logged out"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token families"
+        indexes = [models.Index(fields=["user", "-created_at"], name="token_family_user")]
+
+    def __str__(self):
+        return f"token family {str(self.pk)[:8]}"

@@ -3,7 +3,8 @@
 - customers, policies, claims and documents are registered with auditlog; the
   encrypted fields (phone, date of birth, address) are masked in change records
   (only the fact that they changed is kept), `updated_at` is left out;
-- logins (success and failure), document downloads: explicit entries;
+- logins (success and failure), reuse of a rotated refresh token, document
+  downloads: explicit entries;
 - exports and erasures: written by compliance.services.
 """
 
@@ -118,6 +119,14 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     data["email_hmac"] = salted_hmac("compliance.login-failed", email).hexdigest()[:32]
     record(action=AuditEntry.Action.LOGIN_FAILED, request=request, data=data,
            object_repr="unknown account", content_type=ContentType.objects.get_for_model(User))
+
+
+def on_refresh_token_reused(sender, user, family_id, request=None, **kwargs):
+    """A rotated refresh token came back: the login's tokens were all revoked."""
+    record(instance=user, action=AuditEntry.Action.TOKEN_REUSE, request=request,
+           object_repr=_user_repr(user),
+           data={"channel": _channel(request), "token_family": family_id,
+                 "revoked": "every token of the login"})
 
 
 def on_document_downloaded(sender, document, user=None, request=None, **kwargs):

@@ -3,8 +3,8 @@
 AuditContextMiddleware keeps the current request in a context variable, so the
 actor is read when the entry is written (after DRF has authenticated a bearer
 token, which happens inside the view, not before it). The client address comes
-from accounts.lockout.client_ip, which trusts X-Forwarded-For only behind the
-configured number of proxies. Outside a request (manage.py), auditlog's
+from core.proxy.client_ip, which trusts X-Forwarded-For only behind the
+configured number of proxies (TRUSTED_PROXY_COUNT). Outside a request (manage.py), auditlog's
 `set_actor()` context supplies the actor, if used.
 """
 
@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib.auth import get_user_model
 
+from core.proxy import client_ip
 from core.request_context import actor_var, request_id_var
 
 _request: ContextVar = ContextVar("audit_request", default=None)
@@ -33,9 +34,7 @@ def _ip(value) -> str | None:
 
 
 def remote_addr_of(request) -> str | None:
-    from accounts.lockout import client_ip
-
-    return _ip(client_ip(request)) if request is not None else None
+    return (client_ip(request) or None) if request is not None else None
 
 
 def _user_of(request):

@@ -55,6 +55,7 @@ class AuditEntry(AbstractLogEntry):
         DOWNLOAD = 14
         LOGIN = 20
         LOGIN_FAILED = 21
+        TOKEN_REUSE = 22
         BULK = 30
 
         choices = AbstractLogEntry.Action.choices + (
@@ -65,6 +66,7 @@ class AuditEntry(AbstractLogEntry):
             (DOWNLOAD, _("download")),
             (LOGIN, _("login")),
             (LOGIN_FAILED, _("failed login")),
+            (TOKEN_REUSE, _("refresh token reused")),
             (BULK, _("bulk operation")),
         )
 
@@ -81,6 +83,7 @@ class AuditEntry(AbstractLogEntry):
         Action.DOWNLOAD: "download",
         Action.LOGIN: "login",
         Action.LOGIN_FAILED: "login_failed",
+        Action.TOKEN_REUSE: "token_reuse",
         Action.BULK: "bulk",
     }
 

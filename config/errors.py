@@ -1,4 +1,8 @@
-"""The one place a database outage becomes a 503.
+"""Error pages Django itself answers (outside DRF views), and the one place a
+database outage becomes a 503.
+
+Under /api/ they are JSON in the API's error shape (oversized or malformed bodies,
+refusals, server errors), never HTML; Django's own pages everywhere else.
 
 While PostgreSQL restarts (or the pool cannot hand out a connection in time) a
 request fails with OperationalError / InterfaceError from Django or psycopg, or
@@ -13,10 +17,14 @@ anything else stays Django's 500.
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError as DjangoInterfaceError
 from django.db import OperationalError as DjangoOperationalError
 from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.defaults import server_error as django_server_error
+
+from core.exceptions import TOO_LARGE_MESSAGE
 
 logger = logging.getLogger("insurance.errors")
 
@@ -69,4 +77,36 @@ def server_error(request, *args, **kwargs):
         logger.warning("database unavailable", extra={
             "event": "db.unavailable", "error": type(exc).__name__})
         return unavailable_response(request)
+    if _is_api(request):
+        return _json("Server error.", 500)
     return django_server_error(request, *args, **kwargs)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _json(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def bad_request(request, exception=None):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return _json(TOO_LARGE_MESSAGE(), 413)
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return _json("The request has too many fields or files.", 400)
+    return _json("Bad request.", 400)
+
+
+def permission_denied(request, exception=None):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return _json("You do not have permission to perform this action.", 403)
+
+
+def page_not_found(request, exception=None):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return _json("Not found.", 404)

@@ -169,3 +169,22 @@ class SecurityHeadersMiddleware(_DualMiddleware):
 
     async def __acall__(self, request):
         return _secure(await self.get_response(request))
+
+
+class ApiNoStoreMiddleware(_DualMiddleware):
+    """API responses carry personal data (and tokens): no cache, shared or private,
+    may keep them. One place for every /api/ response, errors included."""
+
+    @staticmethod
+    def _after(request, response):
+        if request.path_info.startswith("/api/"):
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return self._after(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._after(request, await self.get_response(request))

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    "core.proxy.TrustedProxyMiddleware",
+    "config.middleware.ApiNoStoreMiddleware",
     "config.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -209,8 +211,13 @@ LOGOUT_REDIRECT_URL = "portal:login"
 LOCKOUT_EMAIL_LIMIT = env.int("LOCKOUT_EMAIL_LIMIT", default=5)
 LOCKOUT_IP_LIMIT = env.int("LOCKOUT_IP_LIMIT", default=50)
 LOCKOUT_SECONDS = env.int("LOCKOUT_SECONDS", default=15 * 60)
-# Number of trusted reverse proxies in front of the app (for the client address).
+# Number of trusted reverse proxies in front of the app: X-Forwarded-For and
+# X-Forwarded-Proto are believed only that far (core.proxy); 0 ignores them.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -222,22 +229,23 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "core.filters.StrictFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "core.filters.BoundedSearchFilter",
         "core.filters.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="300/minute"),
         "user": env.str("THROTTLE_USER", default="3000/minute"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON everywhere; the document upload takes multipart (documents/api.py).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON everywhere, bounded (core.parsers); the document upload takes multipart
+    # (documents/api.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -369,8 +377,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # /metrics with DEBUG off: direct requests from private addresses, or this bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Whether a request is secure is decided by core.proxy.TrustedProxyMiddleware, which
+# writes the trusted proxies' X-Forwarded-Proto (only with TRUSTED_PROXY_COUNT > 0)
+# under a META key no client header can produce.
+from core.proxy import SCHEME_KEY
+
+SECURE_PROXY_SSL_HEADER = (SCHEME_KEY, "https")
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
     # Probes from the platform come over plain HTTP on an internal host name.
     SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$", r"^metrics/?$"]
@@ -421,6 +434,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Hostile uploads make the PDF parser warn at length; the refusal says enough.
+        "pypdf": {"level": "ERROR"},
     },
 }
 

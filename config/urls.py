@@ -52,5 +52,8 @@ admin.site.index_title = "Operations"
 admin.site.enable_nav_sidebar = False
 
 
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 # A database outage answers 503 with Retry-After; anything else stays a 500.
 handler500 = "config.errors.server_error"

@@ -1,5 +1,7 @@
 """One place that turns domain errors into HTTP answers."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -37,7 +39,28 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self, detail=None, code=None):
+        super().__init__(detail or TOO_LARGE_MESSAGE(), code)
+
+
+def TOO_LARGE_MESSAGE() -> str:  # noqa: N802 - reads as the constant it mostly is
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return "The request body is too large."
+    return f"The request body is larger than the {limit:,} byte limit."
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": TOO_LARGE_MESSAGE()},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response({"detail": "The request has too many fields or files."},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
         return Response(exc.as_data(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -9,7 +9,33 @@ parameters (`?search=`, `?actor=`) may be empty, which means no filter.
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
+
+# A search costs one set of lookups per term: bound both its terms and its length.
+MAX_SEARCH_TERMS = 10
+MAX_SEARCH_LENGTH = 200
+
+
+def check_search(text: str, *, field: str = "search") -> None:
+    """400 naming the bound when a search text is too long or has too many terms."""
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise ValidationError({field: [
+            f"Search text may be at most {MAX_SEARCH_LENGTH} characters "
+            f"(it has {len(text)})."]})
+    terms = text.replace(",", " ").split()
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise ValidationError({field: [
+            f"Search may have at most {MAX_SEARCH_TERMS} terms (it has {len(terms)})."]})
+
+
+class BoundedSearchFilter(SearchFilter):
+    """DRF's search, refused with a 400 past MAX_SEARCH_TERMS terms or
+    MAX_SEARCH_LENGTH characters."""
+
+    def get_search_terms(self, request):
+        check_search(request.query_params.get(self.search_param, ""),
+                     field=self.search_param)
+        return super().get_search_terms(request)
 
 
 def _is_free_text(flt) -> bool:
@@ -38,8 +64,15 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class StableOrderingFilter(OrderingFilter):
-    """Ordering that always ends on the primary key, so pages never overlap; an
-    ordering field that the view does not offer is a 400 naming `ordering`."""
+    """Ordering only on the fields a view names in `ordering_fields` (never DRF's
+    default of every serializer field), always ending on the primary key, so pages
+    never overlap; an ordering field that the view does not offer is a 400 naming
+    `ordering`."""
+
+    def get_valid_fields(self, queryset, view, context=None):
+        if getattr(view, "ordering_fields", None) in (None, "__all__"):
+            return []
+        return super().get_valid_fields(queryset, view, context or {})
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])

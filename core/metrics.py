@@ -6,8 +6,8 @@ Names (API.md): ``insurance_policies_created_total``,
 ``insurance_claim_amount`` histograms.
 
 With DEBUG off, /metrics is not public: it answers a client on a loopback or private
-address that reached the app directly (no proxy forwarding headers), or any client
-sending ``Authorization: Bearer <METRICS_TOKEN>``.
+address (as core.proxy.client_ip tells it), or any client sending
+``Authorization: Bearer <METRICS_TOKEN>``.
 """
 
 import hmac
@@ -25,6 +25,8 @@ from django_prometheus.cache.metrics import (
 )
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter, Histogram
+
+from core.proxy import client_ip, trusted_proxy_count
 
 _MONEY_BUCKETS = (100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
                   250_000, 1_000_000)
@@ -51,15 +53,17 @@ _PRIVATE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
 _FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
-def _direct_from_private_network(request) -> bool:
-    if any(request.META.get(header) for header in _FORWARDING_HEADERS):
+def _from_private_network(request) -> bool:
+    """The client (core.proxy.client_ip: the peer, or behind TRUSTED_PROXY_COUNT
+    proxies the address they saw) is on a loopback or private network. With no
+    trusted proxy, a request carrying forwarding headers came through a proxy nobody
+    declared, whose own private address says nothing about the client: refused."""
+    if not trusted_proxy_count() and any(request.META.get(h) for h in _FORWARDING_HEADERS):
         return False
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
+    address = client_ip(request)
+    if not address:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    address = ipaddress.ip_address(address)
     return any(address in network for network in _PRIVATE_NETWORKS
                if network.version == address.version)
 
@@ -73,7 +77,7 @@ def _has_token(request) -> bool:
 
 
 def metrics_allowed(request) -> bool:
-    return settings.DEBUG or _has_token(request) or _direct_from_private_network(request)
+    return settings.DEBUG or _has_token(request) or _from_private_network(request)
 
 
 @never_cache

@@ -13,7 +13,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if name not in request.query_params:
             return None
         raw = request.query_params[name]
-        if not raw.isascii() or not raw.isdigit() or int(raw) < 1 \
+        # (the length first: int() of thousands of digits is Python's ValueError)
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1 \
                 or (maximum is not None and int(raw) > maximum):
             bound = f" from 1 to {maximum}" if maximum is not None else " of 1 or more"
             raise ValidationError({name: [f"Enter a whole number{bound}."]})

@@ -4,10 +4,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from claims.selectors import claims_visible_to
+from core.parsers import JSONParser
 from documents import selectors, services
 from documents.downloads import document_response
 from documents.models import Document, DocumentType

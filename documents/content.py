@@ -2,7 +2,8 @@
 re-encoding and file-name hygiene. Pure functions, no database, no storage.
 
 The type of a file is decided by libmagic from its bytes; neither the name the
-client gave it nor the Content-Type it sent is ever consulted.
+client gave it nor the Content-Type it sent is ever consulted. PDF, DOCX and DOC
+must then parse as that type and be inert (documents.structure).
 """
 
 from __future__ import annotations
@@ -77,8 +78,16 @@ def sniff(head: bytes, fileobj=None) -> Kind:
         raise ContentRejected(
             f"Unsupported file type ({mime}). Allowed types: {ALLOWED_LABELS}."
         )
-    if kind is DOCX and fileobj is not None:
-        _check_docx(fileobj)
+    if fileobj is None:
+        fileobj = io.BytesIO(head)
+    from documents import structure  # it raises this module's ContentRejected
+
+    if kind is DOCX:
+        structure.check_docx(fileobj)
+    elif kind is PDF:
+        structure.check_pdf(fileobj)
+    elif kind is DOC:
+        structure.check_doc(fileobj)
     return kind
 
 
@@ -96,14 +105,6 @@ def _zip_names(fileobj) -> list[str] | None:
 def _is_word_package(fileobj) -> bool:
     names = _zip_names(fileobj)
     return bool(names) and "[Content_Types].xml" in names and "word/document.xml" in names
-
-
-def _check_docx(fileobj) -> None:
-    names = _zip_names(fileobj)
-    if names is None or "word/document.xml" not in names:
-        raise ContentRejected("The DOCX file is damaged or not a Word document.")
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise ContentRejected("Word documents with macros are not accepted.")
 
 
 # --- images ------------------------------------------------------------------------

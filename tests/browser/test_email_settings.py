@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from events import services
 from events.models import EmailNotification, OutboxEvent
-from tests.browser.test_portal_flow import _shot, _watch_console, browser, people, pytestmark  # noqa: F401
+from tests.browser.test_portal_flow import _shot, _watch_console, people, pytestmark  # noqa: F401
 from tests.factories import PASSWORD, ClaimFactory
 
 

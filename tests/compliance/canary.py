@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from tests.documents.files import build_pdf
+
 CANARY = {
     "email": "zebulon.canary@quixotic-mail.test",
     "first_name": "Zebulon",
@@ -16,10 +18,8 @@ CANARY = {
     "address": "42 Canarywharf Lane, Quillby",
 }
 CANARY_STRINGS = ["zebulon", "quixotic", "5557771234", "1971-07-19", "canarywharf"]
-PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-       b"% Zebulon Quixoticus, 42 Canarywharf Lane\n"
-       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
-       b"%%EOF\n")
+PDF = build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"],
+                comment=b"Zebulon Quixoticus, 42 Canarywharf Lane")
 
 
 def canary_pdf(name="Quixoticus-invoice.pdf"):

@@ -71,7 +71,8 @@ def test_production_settings_are_hardened():
     done = manage(env, "shell", "-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == (
-        "False True True True 31536000 ('HTTP_X_FORWARDED_PROTO', 'https') same-origin "
+        # The scheme comes from core.proxy (trusted proxies only), never a client header.
+        "False True True True 31536000 ('trusted_proxy.scheme', 'https') same-origin "
         "['backoffice.example.com'] ['https://backoffice.example.com']")
 
 

@@ -47,7 +47,8 @@ def test_procfile_has_release_and_web():
     processes = procfile()
     assert processes["release"] == "python manage.py migrate --noinput"
     assert "daphne" in processes["web"] and "$PORT" in processes["web"]
-    assert "--proxy-headers" in processes["web"]
+    # The server must not rewrite the client address from X-Forwarded-For (core.proxy)
+    assert "--proxy-headers" not in processes["web"]
 
 
 def test_app_json_review_apps_seed_and_generate_secrets():

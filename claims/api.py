@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from claims import selectors, services
+from core.lean import LeanListMixin, LeanRows
 from claims.models import Claim, ClaimStatus, ClaimType
 from core.fields import DateField, MoneyField
 
@@ -63,7 +64,16 @@ class ClaimFilter(django_filters.FilterSet):
         fields = ("status", "policy_id", "claim_type")
 
 
-class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+_PK = "00000000-0000-0000-0000-000000000000"
+
+# The lean list's row plans (core.lean): derived from the serializers above, so a
+# field added to ClaimOutput appears in the list too; a new SerializerMethodField is
+# named here and filled in ClaimViewSet.lean_methods.
+CLAIM_ROWS = LeanRows(ClaimOutput, methods=("documents",))
+DOCUMENT_ROWS = LeanRows(ClaimDocumentOutput, methods=("download_url",))
+
+
+class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Claim.objects.none()
     perm_model = Claim
     serializer_class = ClaimOutput
@@ -74,8 +84,24 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ordering = ("-created_at",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    lean_rows = CLAIM_ROWS
+
     def get_queryset(self):
         return selectors.claims_visible_to(self.request.user).prefetch_related("documents")
+
+    def lean_methods(self, rows):
+        """The page's documents in one query, newest first (as the prefetch)."""
+        documents: dict = {}
+        if rows:
+            url = reverse("document-download", kwargs={"pk": _PK})
+            docs = selectors.claim_documents_values(
+                claim_ids=[row["id"] for row in rows],
+                columns=("claim_id", *DOCUMENT_ROWS.columns))
+            shaped = DOCUMENT_ROWS.rows(
+                docs, {"download_url": lambda doc: url.replace(_PK, str(doc["id"]))})
+            for doc, item in zip(docs, shaped, strict=True):
+                documents.setdefault(doc["claim_id"], []).append(item)
+        return {"documents": lambda row: documents.get(row["id"], [])}
 
     @extend_schema(request=ClaimCreateInput, responses={201: ClaimOutput})
     def create(self, request):

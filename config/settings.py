@@ -79,22 +79,24 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every entry is async-capable with in-memory hooks run inline on the ASGI path
+    # (config/async_middleware.py): no thread hand-off per hook.
+    "config.async_middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "config.middleware.HealthProbeMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.async_middleware.SecurityMiddleware",
+    "config.async_middleware.WhiteNoiseMiddleware",
+    "config.async_middleware.SessionMiddleware",
+    "config.async_middleware.CommonMiddleware",
+    "config.async_middleware.CsrfViewMiddleware",
+    "config.async_middleware.AuthenticationMiddleware",
+    "config.async_middleware.MessageMiddleware",
+    "config.async_middleware.XFrameOptionsMiddleware",
+    "config.async_middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "compliance.context.AuditContextMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "config.async_middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -5,9 +5,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from claims import selectors, services
-from core.lean import LeanListMixin, LeanRows
 from claims.models import Claim, ClaimStatus, ClaimType
 from core.fields import DateField, MoneyField
+from core.lean import LeanListMixin, LeanRows
 
 
 class ClaimDocumentOutput(serializers.Serializer):
@@ -73,7 +73,8 @@ CLAIM_ROWS = LeanRows(ClaimOutput, methods=("documents",))
 DOCUMENT_ROWS = LeanRows(ClaimDocumentOutput, methods=("download_url",))
 
 
-class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet):
     queryset = Claim.objects.none()
     perm_model = Claim
     serializer_class = ClaimOutput

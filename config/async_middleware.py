@@ -11,12 +11,17 @@ the hook itself.
 The hooks below do only in-memory work (headers, cookies, lazy objects, metrics
 counters), so on the async path they run inline on the event loop. The few that may
 reach the database or a cache (a session being saved, messages spilling into the
-session, a CSRF check that reads a POST body, WhiteNoise finding a file on disk)
-still go to the thread, and only when they would. On the sync path (tests, WSGI)
-every class behaves exactly like its parent.
+session, WhiteNoise finding a file on disk) still go to the thread, and only when
+they would. On the sync path (tests, and the web process's one-hop handler in
+config/http.py) every class behaves exactly like its parent.
+
+Django's SecurityMiddleware, CsrfViewMiddleware and XFrameOptionsMiddleware stay as
+they are: `check --deploy` looks for them by their dotted path.
 """
 
 from __future__ import annotations
+
+from types import MethodType
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from csp.middleware import CSPMiddleware as _CSP
@@ -24,24 +29,20 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as _Auth
 from django.contrib.messages.middleware import MessageMiddleware as _Messages
 from django.contrib.sessions.middleware import SessionMiddleware as _Session
-from django.middleware.clickjacking import XFrameOptionsMiddleware as _XFrame
 from django.middleware.common import CommonMiddleware as _Common
-from django.middleware.csrf import CsrfViewMiddleware as _Csrf
-from django.middleware.security import SecurityMiddleware as _Security
 from django_prometheus.middleware import PrometheusAfterMiddleware as _PromAfter
 from django_prometheus.middleware import PrometheusBeforeMiddleware as _PromBefore
 from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoise
 
-_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
-
 
 def _inline(method):
-    """A coroutine function that runs a non-blocking sync hook in the event loop."""
+    """A coroutine method (bound to the same middleware: the handler names it in its
+    errors) that runs a non-blocking sync hook in the event loop."""
 
-    async def hook(*args, **kwargs):
+    async def hook(_self, *args, **kwargs):
         return method(*args, **kwargs)
 
-    return hook
+    return MethodType(hook, method.__self__)
 
 
 class InlineHooks:
@@ -91,10 +92,6 @@ class PrometheusAfterMiddleware(InlineHooks, _PromAfter):
     pass
 
 
-class SecurityMiddleware(InlineHooks, _Security):
-    pass
-
-
 class SessionMiddleware(InlineHooks, _Session):
     """Saving a session writes to the cache and the database: only then a thread."""
 
@@ -109,29 +106,6 @@ class CommonMiddleware(InlineHooks, _Common):
     pass
 
 
-class CsrfViewMiddleware(InlineHooks, _Csrf):
-    """Safe methods are accepted in memory; an unsafe one may read a form body (and a
-    failure renders the failure view): those go to the thread."""
-
-    def _async_hook(self, name, method):
-        if name != "process_view":
-            return _inline(method)
-        threaded = sync_to_async(method)
-
-        async def process_view(request, callback, callback_args, callback_kwargs):
-            if request.method in _SAFE_METHODS or getattr(callback, "csrf_exempt", False):
-                return method(request, callback, callback_args, callback_kwargs)
-            return await threaded(request, callback, callback_args, callback_kwargs)
-
-        return process_view
-
-    def request_blocks(self, request) -> bool:
-        return settings.CSRF_USE_SESSIONS
-
-    def response_blocks(self, request, response) -> bool:
-        return settings.CSRF_USE_SESSIONS
-
-
 class AuthenticationMiddleware(InlineHooks, _Auth):
     pass
 
@@ -142,10 +116,6 @@ class MessageMiddleware(InlineHooks, _Messages):
     def response_blocks(self, request, response) -> bool:
         storage = getattr(request, "_messages", None)
         return storage is not None and (storage.used or storage.added_new)
-
-
-class XFrameOptionsMiddleware(InlineHooks, _XFrame):
-    pass
 
 
 class CSPMiddleware(InlineHooks, _CSP):

@@ -79,20 +79,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Every entry is async-capable with in-memory hooks run inline on the ASGI path
-    # (config/async_middleware.py): no thread hand-off per hook.
+    # The web process runs this chain once per request in a worker thread
+    # (config/http.py). For Django's own ASGI path every entry is async-capable too,
+    # with in-memory hooks run inline (config/async_middleware.py); Security, CSRF and
+    # X-Frame-Options stay Django's own classes, which `check --deploy` looks for by name.
     "config.async_middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "config.middleware.HealthProbeMiddleware",
-    "config.async_middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "config.async_middleware.WhiteNoiseMiddleware",
     "config.async_middleware.SessionMiddleware",
     "config.async_middleware.CommonMiddleware",
-    "config.async_middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "config.async_middleware.AuthenticationMiddleware",
     "config.async_middleware.MessageMiddleware",
-    "config.async_middleware.XFrameOptionsMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.async_middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "compliance.context.AuditContextMiddleware",

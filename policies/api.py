@@ -53,7 +53,8 @@ class PolicyFilter(django_filters.FilterSet):
         fields = ("customer_id", "status", "policy_type")
 
 
-class PolicyViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PolicyViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    viewsets.GenericViewSet):
     queryset = Policy.objects.none()
     perm_model = Policy
     serializer_class = PolicyOutput

@@ -104,7 +104,7 @@ def test_portal_login_page_and_form_through_the_async_middleware(broker):
         assert page.status_code == 200
         token = page.cookies[settings.CSRF_COOKIE_NAME].value
         return await client.post("/portal/login/", {
-            "username": broker.email, "password": PASSWORD,
+            "email": broker.email, "password": PASSWORD,
             "csrfmiddlewaretoken": token}, secure=True,
             headers={"referer": "https://testserver/portal/login/"})
 

@@ -393,6 +393,11 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 # Entries live in compliance.AuditEntry: auditlog's entry plus its place in a hash chain.
 AUDITLOG_LOGENTRY_MODEL = "compliance.AuditEntry"
+# Audit entries are sealed into the hash chain right after their transaction commits
+# (compliance.chain). The test suite's transactions never commit: there, seal at write.
+AUDIT_SEAL_AT_WRITE = env.bool("AUDIT_SEAL_AT_WRITE", default=TESTING)
+# An entry committed but not sealed for longer than this is an alert (/health/ready).
+AUDIT_UNSEALED_ALERT_SECONDS = env.int("AUDIT_UNSEALED_ALERT_SECONDS", default=10)
 MIGRATION_MODULES = {"auditlog": None}  # its own entry table is not used
 # Personal data is kept this many years after a customer's last policy ended.
 GDPR_RETENTION_YEARS = env.int("GDPR_RETENTION_YEARS", default=7)

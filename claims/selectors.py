@@ -11,7 +11,7 @@ def claims_visible_to(user: User) -> QuerySet[Claim]:
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
     if user.is_broker:
-        return qs.filter(policy__customer__broker_id=user.agency_id)
+        return qs.filter(agency_id=user.agency_id)
     return qs
 
 

@@ -50,7 +50,7 @@ class Customer(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["broker", "-created_at"], name="customer_broker_created"),
+            models.Index(fields=["broker", "-created_at", "-id"], name="customer_broker_created"),
             models.Index(fields=["-created_at", "-id"], name="customer_created"),
             models.Index(fields=["last_name", "first_name"], name="customer_name"),
         ]

@@ -5,6 +5,7 @@ from claims.models import Claim, ClaimStatus, ClaimStatusChange
 from claims.selectors import claims_visible_to
 from core.exceptions import DomainError
 from core.formatting import counted, money
+from core.pagination import EstimatedCountPaginator
 
 
 class ClaimStatusChangeInline(admin.TabularInline):
@@ -34,6 +35,7 @@ class ClaimAdmin(admin.ModelAdmin):
     inlines = [ClaimStatusChangeInline]
     actions = ["start_processing", "approve", "deny"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
 
     def get_queryset(self, request):
         return claims_visible_to(request.user)

@@ -114,3 +114,21 @@ def test_a_brokers_documents_are_an_index_scan(broker, agency):
 def test_policy_rows_of_a_customer_without_an_agency_have_none(staff):
     policy = PolicyFactory(customer=CustomerFactory(broker=None))
     assert Policy.objects.get(pk=policy.pk).agency_id is None
+
+
+@requires_postgres
+def test_an_unfiltered_big_list_is_counted_from_statistics(monkeypatch, staff_client, agency):
+    from core import pagination
+
+    for _ in range(3):
+        CustomerFactory(broker=agency)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE pg_class SET reltuples = 5000000 "
+                       "WHERE oid = 'customers_customer'::regclass")
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 1000)
+    assert staff_client.get("/api/customers").json()["count"] == 5_000_000
+    # Filtered lists (a search, a broker's agency) are always counted exactly.
+    assert staff_client.get("/api/customers", {"search": "zzz-none"}).json()["count"] == 0
+    paginator = pagination.EstimatedCountPaginator(
+        customers_visible_to(None).model.objects.filter(broker=agency), 25)
+    assert paginator.count == 3

@@ -77,9 +77,10 @@ async def main():
     env = {**os.environ, "PORT": str(PORT), "WEB_CONCURRENCY": str(args.workers)}
     server = subprocess.Popen(["bash", "-c", f"exec {Path(sys.executable).parent}/{web}"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+                              stderr=open("/tmp/ws_fanout-server.log", "w"),  # noqa: SIM115
+                              start_new_session=True)
     try:
-        for _ in range(300):
+        for _ in range(900):
             try:
                 http("GET", "/health/live")
                 break

@@ -104,13 +104,6 @@ def test_a_brokers_count_touches_only_its_own_rows(broker, agency, selector, ind
     assert "customers_customer" not in plan
 
 
-@requires_postgres
-def test_a_brokers_documents_are_an_index_scan(broker, agency):
-    _document(ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency))))
-    plan = _plan(documents_visible_to(broker).order_by("-uploaded_at", "-id")[:25])
-    assert "document_agency_uploaded" in plan, plan
-
-
 def test_policy_rows_of_a_customer_without_an_agency_have_none(staff):
     policy = PolicyFactory(customer=CustomerFactory(broker=None))
     assert Policy.objects.get(pk=policy.pk).agency_id is None

@@ -29,6 +29,7 @@ from claims.models import (
 )
 from core.exceptions import DomainError
 from core.formatting import counted, money
+from core.pagination import EstimatedCountPaginator
 
 WORKSPACE_CSS = {"all": ["css/admin-workspace.css"]}
 
@@ -106,6 +107,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
     actions = ["start_processing", "approve", "deny"]
     change_actions = ("start_processing_one", "approve_one", "deny_one", "assign_to_me")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
 
     class Media:
         css = WORKSPACE_CSS

@@ -5,6 +5,7 @@ import uuid
 import django_filters
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -25,8 +26,10 @@ from claims.models import (
     ClaimStatus,
     ClaimType,
     NoteVisibility,
+    is_overdue,
 )
 from core.fields import DateField, MoneyField
+from core.lean import LeanListMixin, LeanRows
 
 
 class ClaimDocumentOutput(serializers.Serializer):
@@ -42,12 +45,15 @@ class ClaimDocumentOutput(serializers.Serializer):
         return reverse("document-download", kwargs={"pk": doc.pk})
 
 
+_INCURRED = serializers.DecimalField(max_digits=15, decimal_places=2)  # reserve + paid
+
+
 class ClaimOutput(serializers.ModelSerializer):
     policy_id = serializers.UUIDField(read_only=True)
     documents = serializers.SerializerMethodField()
     assignee_id = serializers.UUIDField(read_only=True, allow_null=True)
-    overdue = serializers.BooleanField(read_only=True)
-    incurred = serializers.DecimalField(max_digits=15, decimal_places=2, read_only=True)
+    overdue = serializers.SerializerMethodField()
+    incurred = serializers.SerializerMethodField()
 
     class Meta:
         model = Claim
@@ -58,6 +64,14 @@ class ClaimOutput(serializers.ModelSerializer):
             "incurred", "created_at", "updated_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, claim) -> bool:
+        return claim.overdue
+
+    @extend_schema_field(serializers.DecimalField(max_digits=15, decimal_places=2))
+    def get_incurred(self, claim) -> str:
+        return _INCURRED.to_representation(claim.incurred)
 
     @extend_schema_field(ClaimDocumentOutput(many=True))
     def get_documents(self, claim):
@@ -204,7 +218,17 @@ def _fingerprint(request, data: dict) -> str:
                           ).hexdigest()
 
 
-class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+_PK = "00000000-0000-0000-0000-000000000000"
+
+# The lean list's row plans (core.lean): derived from the serializers above, so a
+# field added to ClaimOutput appears in the list too; a new SerializerMethodField is
+# named here and filled in ClaimViewSet.lean_methods.
+CLAIM_ROWS = LeanRows(ClaimOutput, methods=("documents", "overdue", "incurred"))
+DOCUMENT_ROWS = LeanRows(ClaimDocumentOutput, methods=("download_url",))
+
+
+class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet):
     queryset = Claim.objects.none()
     perm_model = Claim
     serializer_class = ClaimOutput
@@ -216,8 +240,29 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ordering = ("-created_at",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    lean_rows = CLAIM_ROWS
+
     def get_queryset(self):
         return selectors.claims_visible_to(self.request.user).prefetch_related("documents")
+
+    def lean_methods(self, rows):
+        """The page's documents in one query, newest first (as the prefetch)."""
+        documents: dict = {}
+        if rows:
+            url = reverse("document-download", kwargs={"pk": _PK})
+            docs = selectors.claim_documents_values(
+                claim_ids=[row["id"] for row in rows],
+                columns=("claim_id", *DOCUMENT_ROWS.columns))
+            shaped = DOCUMENT_ROWS.rows(
+                docs, {"download_url": lambda doc: url.replace(_PK, str(doc["id"]))})
+            for doc, item in zip(docs, shaped, strict=True):
+                documents.setdefault(doc["claim_id"], []).append(item)
+        now = timezone.now()
+        return {
+            "documents": lambda row: documents.get(row["id"], []),
+            "overdue": lambda row: is_overdue(row["sla_due_at"], now),
+            "incurred": lambda row: _INCURRED.to_representation(row["reserve"] + row["paid"]),
+        }
 
     @extend_schema(request=ClaimCreateInput, responses={201: ClaimOutput})
     def create(self, request):

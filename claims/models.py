@@ -61,10 +61,19 @@ def sla_due(status: str, since: datetime.datetime) -> datetime.datetime | None:
 ZERO = Decimal("0.00")
 
 
+def is_overdue(sla_due_at, now) -> bool:
+    """Past its SLA target (denied and closed claims have none)."""
+    return sla_due_at is not None and sla_due_at < now
+
+
 class Claim(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim_number = models.CharField(max_length=20, unique=True, editable=False)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
+    # The customer's agency, kept on the row (set by the services, followed when the
+    # customer moves): a broker's lists and counts are index scans of its own rows.
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, editable=False,
+                               on_delete=models.PROTECT, related_name="+", db_index=False)
     claim_type = models.CharField(max_length=10, choices=ClaimType.choices)
     claim_amount = models.DecimalField(max_digits=14, decimal_places=2)
     description = models.TextField(blank=True, default="")
@@ -116,10 +125,17 @@ class Claim(models.Model):
             models.Index(fields=["policy", "status"], name="claim_policy_status"),
             models.Index(fields=["status", "-created_at"], name="claim_status_created"),
             models.Index(fields=["-created_at", "-id"], name="claim_created"),
+            models.Index(fields=["agency", "-created_at", "-id"], name="claim_agency_created"),
         ]
 
     def __str__(self):
         return self.claim_number
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.agency_id is None:
+            # Every insert path (services, admin, fixtures) lands in the right agency.
+            self.agency_id = self.policy.agency_id
+        super().save(*args, **kwargs)
 
     @property
     def incurred(self) -> Decimal:
@@ -127,7 +143,7 @@ class Claim(models.Model):
 
     @property
     def overdue(self) -> bool:
-        return self.sla_due_at is not None and self.sla_due_at < timezone.now()
+        return is_overdue(self.sla_due_at, timezone.now())
 
 
 class ClaimStatusChange(models.Model):

@@ -115,6 +115,7 @@ def claim_create(
         )
     claim = Claim(
         policy=policy,
+        agency_id=policy.agency_id,
         claim_type=claim_type,
         claim_amount=claim_amount,
         description=(description or "").strip(),

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from compliance import selectors
 from compliance.models import AuditEntry
+from core.pagination import EstimatedCountPaginator
 
 if admin.site.is_registered(AuditEntry):  # auditlog's own admin, replaced by this one
     admin.site.unregister(AuditEntry)
@@ -40,6 +41,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "timestamp"
     ordering = ("-seq",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
     fields = ("seq", "timestamp", "action", "content_type", "object_link", "object_pk",
               "object_repr", "actor_link", "actor_ref", "remote_addr", "remote_port", "cid",
               "changes", "additional_data",

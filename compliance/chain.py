@@ -6,8 +6,23 @@
                                       action, actor, remote address and port,
                                       request id, payload_digest))
 
-Appending locks the single ChainHead row (SELECT ... FOR UPDATE), so two writers
-never get the same position: the chain cannot fork.
+Appending and sealing are two steps, so audited writes run in parallel:
+
+- a writer inserts its entry unsealed (`seq` NULL, no hashes; its payload digest
+  computed) and takes no lock: the table's own id sequence orders the inserts;
+- when the writer's transaction commits, `seal()` runs (transaction.on_commit): it
+  locks the single ChainHead row (SELECT ... FOR UPDATE: one sealer at a time, so the
+  chain cannot fork), gives every committed unsealed entry, in id order, the next
+  position and its hashes, in one UPDATE, and moves the head. Concurrent writers'
+  entries are sealed in batches by whichever sealer gets the lock first; the lock
+  is held for the sealing only, never for a writer's transaction.
+
+An entry whose writer died between commit and seal is sealed by the next seal (any
+audited write, `verify_audit_chain`, an erasure). `unsealed_status()` reports the
+oldest unsealed entry's age; /health/ready and the `audit_unsealed_*` metrics show
+it, and it is an alert past AUDIT_UNSEALED_ALERT_SECONDS.
+With AUDIT_SEAL_AT_WRITE (the test suite's default, where the test's own
+transaction never commits) the writer seals right after its insert instead.
 
 Redaction (erasure): an entry's payload may be scrubbed of personal data. Its
 `payload_digest` (the one written first) stays, so `entry_hash` and every later
@@ -25,8 +40,9 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance import context
@@ -88,11 +104,15 @@ def entry_hash(entry: AuditEntry) -> str:
     }))
 
 
-def _locked_head() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+def _locked_head(*, skip_locked: bool = False) -> ChainHead | None:
+    """The head row, locked; None when `skip_locked` and another sealer holds it."""
+    head = ChainHead.objects.select_for_update(skip_locked=skip_locked).filter(pk=1).first()
+    if head is None and skip_locked and ChainHead.objects.filter(pk=1).exists():
+        return None
     if head is None:
         # An empty database (or a test flush): start from the last entry, if any.
-        last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
+        last = (AuditEntry.objects.filter(seq__isnull=False).order_by("-seq")
+                .only("seq", "entry_hash").first())
         ChainHead.objects.get_or_create(
             pk=1, defaults={"seq": last.seq if last else 0,
                             "entry_hash": last.entry_hash if last else GENESIS_HASH})
@@ -101,17 +121,103 @@ def _locked_head() -> ChainHead:
 
 
 def append(entry: AuditEntry, insert: Callable[[], None]) -> None:
-    """Fill the entry's context, seal it after the current head and insert it."""
+    """Fill the entry's context and insert it unsealed; it is sealed after commit."""
     context.apply(entry)
     classify(entry)
-    with transaction.atomic():
-        head = _locked_head()
-        entry.seq = head.seq + 1
-        entry.prev_hash = head.entry_hash
-        entry.payload_digest = payload_digest(entry)
-        entry.entry_hash = entry_hash(entry)
-        insert()
-        ChainHead.objects.filter(pk=1).update(seq=entry.seq, entry_hash=entry.entry_hash)
+    entry.seq = None
+    entry.prev_hash = ""
+    entry.entry_hash = ""
+    entry.payload_digest = payload_digest(entry)
+    insert()
+    if settings.AUDIT_SEAL_AT_WRITE:
+        seal()
+    else:
+        transaction.on_commit(_seal_after_commit, robust=True)
+
+
+SEAL_BATCH = 5000
+
+
+def _seal_after_commit() -> None:
+    seal(wait=False)
+
+
+def seal(*, wait: bool = True) -> int:
+    """Seal every unsealed entry this connection can see, in id order, after the
+    current head. Returns how many this call sealed.
+
+    `wait=False` (a writer's on-commit hook) never queues behind another sealer: if
+    one holds the head, this returns at once, and that sealer, after its commit,
+    looks again for entries committed meanwhile (a writer committed before it tried
+    the lock, so that look sees its entry) and seals them too."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head = _locked_head(skip_locked=not wait)
+            if head is None:
+                return sealed  # another sealer is at work and will look again
+            batch = _seal_batch(head)
+        sealed += batch
+        if batch < SEAL_BATCH and not AuditEntry.objects.filter(seq__isnull=True).exists():
+            return sealed
+
+
+def _seal_batch(head: ChainHead) -> int:
+    pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+    if not pending:
+        return 0
+    seq, prev = head.seq, head.entry_hash
+    rows = []
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.entry_hash = prev = entry_hash(entry)
+        rows.append((entry.pk, entry.seq, entry.prev_hash, entry.entry_hash))
+    _write_seals(rows)
+    ChainHead.objects.filter(pk=1).update(seq=seq, entry_hash=prev)
+    return len(pending)
+
+
+def _write_seals(rows: list[tuple]) -> None:
+    """One UPDATE for the batch; only rows still unsealed (the head lock makes that
+    all of them)."""
+    table = AuditEntry._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    cast = "::bigint" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS a SET seq = v.seq{cast}, prev_hash = v.prev_hash, "
+                f"entry_hash = v.entry_hash FROM (VALUES {values}) "
+                f"AS v(id, seq, prev_hash, entry_hash) "
+                f"WHERE a.id = v.id{cast} AND a.seq IS NULL", params)
+        else:
+            for pk, seq, prev, digest in rows:
+                cursor.execute(f"UPDATE {table} SET seq = %s, prev_hash = %s, entry_hash = %s "
+                               f"WHERE id = %s AND seq IS NULL", [seq, prev, digest, pk])
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    count: int
+    oldest_seconds: float
+
+    @property
+    def alert(self) -> bool:
+        return self.oldest_seconds > settings.AUDIT_UNSEALED_ALERT_SECONDS
+
+
+def unsealed_status() -> Unsealed:
+    """How many committed entries wait to be sealed, and for how long the oldest has."""
+    from django.db.models import Count, Min
+
+    row = AuditEntry.objects.filter(seq__isnull=True).aggregate(n=Count("id"),
+                                                                 oldest=Min("timestamp"))
+    if not row["n"]:
+        return Unsealed(0, 0.0)
+    age = (timezone.now() - row["oldest"]).total_seconds()
+    return Unsealed(row["n"], max(age, 0.0))
 
 
 def classify(entry: AuditEntry) -> None:
@@ -198,11 +304,14 @@ def _redaction_map() -> dict[int, tuple[int, str]]:
 
 
 def _walk() -> Iterator[AuditEntry]:
-    return AuditEntry.objects.order_by("seq", "id").iterator(chunk_size=2000)
+    return (AuditEntry.objects.filter(seq__isnull=False).order_by("seq", "id")
+            .iterator(chunk_size=2000))
 
 
 def verify() -> Report:
-    """Walk the chain from the start; stop at the first entry that does not fit."""
+    """Seal what is pending, then walk the chain from the start; stop at the first
+    entry that does not fit."""
+    seal()
     redactions = _redaction_map()
     prev_seq, prev_hash, checked = 0, GENESIS_HASH, 0
     for entry in _walk():

@@ -90,10 +90,12 @@ class AuditEntry(AbstractLogEntry):
     action = models.PositiveSmallIntegerField(
         choices=Action.choices, verbose_name=_("action"), db_index=True
     )
-    seq = models.BigIntegerField(unique=True, editable=False,
-                                 help_text="Position in the hash chain, from 1.")
-    prev_hash = models.CharField(max_length=64, editable=False)
-    entry_hash = models.CharField(max_length=64, editable=False)
+    seq = models.BigIntegerField(
+        unique=True, null=True, editable=False,
+        help_text="Position in the hash chain, from 1; empty until the entry is sealed "
+                  "(right after its transaction commits).")
+    prev_hash = models.CharField(max_length=64, editable=False, blank=True, default="")
+    entry_hash = models.CharField(max_length=64, editable=False, blank=True, default="")
     payload_digest = models.CharField(
         max_length=64, editable=False,
         help_text="SHA-256 of the redactable payload as first written.")
@@ -111,6 +113,9 @@ class AuditEntry(AbstractLogEntry):
         indexes = [
             models.Index(fields=["content_type", "object_pk", "-seq"], name="audit_object"),
             models.Index(fields=["actor_ref", "-seq"], name="audit_actor"),
+            # The sealer's queue: only the few entries not sealed yet.
+            models.Index(fields=["id"], name="audit_unsealed",
+                         condition=models.Q(seq__isnull=True)),
         ]
 
     def __str__(self):
@@ -132,8 +137,8 @@ class AuditEntry(AbstractLogEntry):
 
 
 class ChainHead(models.Model):
-    """One row: the last sealed entry. Locked FOR UPDATE while an entry is appended,
-    so concurrent writers append one after another and the chain never forks."""
+    """One row: the last sealed entry. Locked FOR UPDATE while a batch of entries is
+    sealed, so sealers seal one after another and the chain never forks."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

@@ -51,7 +51,9 @@ def content_type_for(resource_type: str) -> ContentType:
 
 def audit_entries_visible_to(user: User) -> QuerySet[AuditEntry]:
     """The audit trail is for staff only."""
-    qs = AuditEntry.objects.select_related("content_type").order_by("-seq")
+    # Sealed entries only: an entry joins the trail (and gets its seq) right after commit.
+    qs = (AuditEntry.objects.filter(seq__isnull=False).select_related("content_type")
+          .order_by("-seq"))
     if not (user and user.is_authenticated and user.is_active and user.is_staff_role):
         return qs.none()
     return qs

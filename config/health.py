@@ -51,6 +51,20 @@ def _outbox_detail() -> dict:
         return {"status": "error", "error": exc.__class__.__name__}
 
 
+def _check_audit_chain() -> dict:
+    """Entries committed but not yet sealed into the hash chain: normally none, or a
+    few for milliseconds. Reported (and an alert past AUDIT_UNSEALED_ALERT_SECONDS),
+    never a reason to take the instance out of rotation."""
+    try:
+        from compliance.chain import unsealed_status
+
+        state = unsealed_status()
+        return {"status": "alert" if state.alert else "ok", "unsealed": state.count,
+                "oldest_unsealed_seconds": round(state.oldest_seconds, 3)}
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "error", "error": exc.__class__.__name__}
+
+
 def _checks() -> dict:
     checks = {"database": _check_database()}
     redis_check = _check_redis()
@@ -90,4 +104,5 @@ def ready(request):
     word, status = _status(checks, "ready")
     if checks["database"]["status"] == "ok":  # detail only: a backlog never fails readiness
         checks["outbox"] = _outbox_detail()
+        checks["audit_chain"] = _check_audit_chain()
     return JsonResponse({"status": word, "checks": checks}, status=status)

@@ -80,24 +80,28 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The web process runs this chain once per request in a worker thread
+    # (config/http.py). For Django's own ASGI path every entry is async-capable too,
+    # with in-memory hooks run inline (config/async_middleware.py); Security, CSRF and
+    # X-Frame-Options stay Django's own classes, which `check --deploy` looks for by name.
+    "config.async_middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "core.proxy.TrustedProxyMiddleware",
     "config.middleware.ApiNoStoreMiddleware",
     "config.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.async_middleware.WhiteNoiseMiddleware",
+    "config.async_middleware.SessionMiddleware",
+    "config.async_middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.async_middleware.AuthenticationMiddleware",
+    "config.async_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.async_middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "compliance.context.AuditContextMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "config.async_middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -412,6 +416,11 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 # Entries live in compliance.AuditEntry: auditlog's entry plus its place in a hash chain.
 AUDITLOG_LOGENTRY_MODEL = "compliance.AuditEntry"
+# Audit entries are sealed into the hash chain right after their transaction commits
+# (compliance.chain). The test suite's transactions never commit: there, seal at write.
+AUDIT_SEAL_AT_WRITE = env.bool("AUDIT_SEAL_AT_WRITE", default=TESTING)
+# An entry committed but not sealed for longer than this is an alert (/health/ready).
+AUDIT_UNSEALED_ALERT_SECONDS = env.int("AUDIT_UNSEALED_ALERT_SECONDS", default=10)
 MIGRATION_MODULES = {"auditlog": None}  # its own entry table is not used
 # Personal data is kept this many years after a customer's last policy ended.
 GDPR_RETENTION_YEARS = env.int("GDPR_RETENTION_YEARS", default=7)

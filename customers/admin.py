@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 
+from core.pagination import EstimatedCountPaginator
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from customers.services import CustomerInvalid, phone_normalize
@@ -52,6 +53,7 @@ class CustomerAdmin(admin.ModelAdmin):
                        "created_at", "updated_at")
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
 
     def get_queryset(self, request):
         return customers_visible_to(request.user)

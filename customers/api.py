@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from accounts.models import Agency
 from core.fields import DateField
+from core.lean import LeanListMixin, LeanRows
 from customers import selectors, services
 from customers.models import Customer
 
@@ -39,7 +40,7 @@ class CustomerCreateInput(serializers.Serializer):
 
 
 class CustomerViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     queryset = Customer.objects.none()
     perm_model = Customer
@@ -49,6 +50,8 @@ class CustomerViewSet(
     ordering_fields = ("created_at", "updated_at", "last_name", "first_name", "email")
     ordering = ("-created_at",)
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # The list is read with .values() and shaped from CustomerOutput's own fields.
+    lean_rows = LeanRows(CustomerOutput)
 
     def get_queryset(self):
         return selectors.customers_visible_to(self.request.user)

@@ -20,8 +20,11 @@ class Customer(models.Model):
     address = EncryptedTextField(null=True, blank=True)
     gdpr_consent = models.BooleanField(default=False)
     gdpr_consent_date = models.DateTimeField(null=True, blank=True)
+    # Indexed by customer_broker_created (broker, -created_at, -id): the agency's
+    # pages in list order, and its counts.
     broker = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="customers",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -50,7 +53,7 @@ class Customer(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["broker", "-created_at"], name="customer_broker_created"),
+            models.Index(fields=["broker", "-created_at", "-id"], name="customer_broker_created"),
             models.Index(fields=["-created_at", "-id"], name="customer_created"),
             models.Index(fields=["last_name", "first_name"], name="customer_name"),
         ]

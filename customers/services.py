@@ -185,6 +185,8 @@ def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
             raise CustomerInvalid("A broker cannot move a customer to another agency.",
                                   field="broker")
         customer.broker = agency
+    moved = customer.broker_id != Customer.objects.values_list("broker_id", flat=True).get(
+        pk=customer.pk)
     editable = {k: v for k, v in data.items() if k in EDITABLE}
     if "broker" in data and "email" not in editable:
         editable["email"] = customer.email  # moving agency: the email must be free there
@@ -196,7 +198,24 @@ def customer_update(*, actor: User, customer: Customer, data: dict) -> Customer:
             customer.save()
     except IntegrityError as exc:
         raise CustomerInvalid(DUPLICATE_EMAIL, field="email") from exc
+    if moved:
+        _book_follows(customer)
     return customer
+
+
+def _book_follows(customer: Customer) -> None:
+    """A customer moved to another agency takes its policies, claims and documents
+    (their `agency` key) along: each row saved, so each change is audited."""
+    agency_id = customer.broker_id
+    for policy in customer.policies.select_for_update():
+        policy.agency_id = agency_id
+        policy.save(update_fields=["agency", "updated_at"])
+        for claim in policy.claims.select_for_update():
+            claim.agency_id = agency_id
+            claim.save(update_fields=["agency", "updated_at"])
+            for document in claim.documents.select_for_update():
+                document.agency_id = agency_id
+                document.save(update_fields=["agency"])
 
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"

@@ -399,7 +399,7 @@ class DemoBook:
                        "address", "gdpr_consent", "gdpr_consent_date", "broker", "created_by",
                        "erased_at", "created_at", "updated_at")
 
-    def policy_row(self, customer_id, customer_since: datetime.datetime) -> tuple:
+    def policy_row(self, customer_id, customer_since: datetime.datetime, agency_id) -> tuple:
         rng = self.rng
         kind = rng.choice(_POLICY_TYPES)
         (p_low, p_high), (c_low, c_high) = _PREMIUM[kind]
@@ -422,11 +422,11 @@ class DemoBook:
         created = min(self.moment(min(start, self.today)), self.now)
         created = max(created, customer_since)
         return (self.uuid(), self.policy_number(), customer_id, kind, premium, coverage, start,
-                end, status, cancelled_at, reason, created, cancelled_at or created)
+                end, status, cancelled_at, reason, created, cancelled_at or created, agency_id)
 
     POLICY_FIELDS = ("id", "policy_number", "customer", "policy_type", "premium_amount",
                      "coverage_amount", "start_date", "end_date", "status", "cancelled_at",
-                     "cancellation_reason", "created_at", "updated_at")
+                     "cancellation_reason", "created_at", "updated_at", "agency")
 
     def claim_rows(self, policy: tuple, reporter_id, staff_id):
         """A claim on a started policy, with its status history rows."""
@@ -471,7 +471,7 @@ class DemoBook:
             assignee = self.handler_ids[pick] if pick < len(self.handler_ids) else None
         claim = (claim_id, self.claim_number(reported), policy_id, claim_type, amount,
                  _DESCRIPTIONS[claim_type], incident, status, reported, processed, reporter_id,
-                 created, moment, moment, sla_due(status, moment), assignee)
+                 created, moment, moment, sla_due(status, moment), assignee, policy[-1])
         return claim, changes
 
     def document_rows(self, claim: tuple, uploader_id, *, png: _Blob, pdf: _Blob,
@@ -490,15 +490,16 @@ class DemoBook:
             files.add(name, blob.data)
             rows.append((doc_id, claim[0], name, f"{doc_type}-{k + 1}{blob.extension}",
                          blob.mime, len(blob.data), doc_type, blob.sha256, uploader_id,
-                         claim[11] + datetime.timedelta(minutes=5 + k)))
+                         claim[11] + datetime.timedelta(minutes=5 + k), claim[-1]))
         return rows
 
     CLAIM_FIELDS = ("id", "claim_number", "policy", "claim_type", "claim_amount", "description",
                     "incident_date", "status", "reported_date", "processed_date", "reported_by",
-                    "created_at", "updated_at", "status_since", "sla_due_at", "assignee")
+                    "created_at", "updated_at", "status_since", "sla_due_at", "assignee",
+                    "agency")
     CHANGE_FIELDS = ("claim", "from_status", "to_status", "actor", "changed_at")
     DOCUMENT_FIELDS = ("id", "claim", "file", "filename", "mime_type", "size", "document_type",
-                       "sha256", "uploaded_by", "uploaded_at")
+                       "sha256", "uploaded_by", "uploaded_at", "agency")
 
 
 # --- the run ------------------------------------------------------------------------
@@ -612,7 +613,7 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
                 mean = size.policies_per_customer
                 count = max(1, round(book.rng.uniform(1, 2 * mean - 1)))
                 for _ in range(count):
-                    policy = book.policy_row(customer[0], customer[8])
+                    policy = book.policy_row(customer[0], customer[8], broker.agency_id)
                     policies.append(policy)
                     if policy[6] > today or book.rng.random() >= size.claim_rate:
                         continue

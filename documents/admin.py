@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from claims.admin import ClaimAdmin
 from claims.models import Claim
+from core.pagination import EstimatedCountPaginator
 from documents import services
 from documents.downloads import document_response
 from documents.models import Document
@@ -74,6 +75,7 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = fields
     date_hierarchy = "uploaded_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
 
     def get_queryset(self, request):
         return documents_visible_to(request.user).select_related("claim")

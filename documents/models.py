@@ -26,6 +26,10 @@ class Document(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
+    # The customer's agency, kept on the row (set by the services, followed when the
+    # customer moves): a broker's lists and counts are index scans of its own rows.
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, editable=False,
+                               on_delete=models.PROTECT, related_name="+", db_index=False)
     file = models.FileField(storage=document_storage, max_length=255)
     filename = models.CharField(max_length=255)
     mime_type = models.CharField(max_length=100)
@@ -42,7 +46,16 @@ class Document(models.Model):
             models.CheckConstraint(condition=models.Q(document_type__in=DocumentType.values),
                                    name="document_type_valid"),
         ]
-        indexes = [models.Index(fields=["claim", "-uploaded_at"], name="document_claim_uploaded")]
+        indexes = [
+            models.Index(fields=["claim", "-uploaded_at"], name="document_claim_uploaded"),
+            models.Index(fields=["agency", "-uploaded_at", "-id"], name="document_agency_uploaded"),
+        ]
 
     def __str__(self):
         return self.filename
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.agency_id is None:
+            # Every insert path (services, admin, fixtures) lands in the right agency.
+            self.agency_id = self.claim.agency_id
+        super().save(*args, **kwargs)

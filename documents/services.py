@@ -137,6 +137,7 @@ def document_create(*, actor: User, claim: Claim, uploaded_file, document_type: 
         digest, size = _digest(spool)
         document = Document(
             claim=claim,
+            agency_id=claim.agency_id,
             file=f"{claim.pk}/{uuid.uuid4().hex}{kind.extension}",
             filename=content.sanitize_filename(getattr(uploaded_file, "name", ""), kind),
             mime_type=kind.mime,

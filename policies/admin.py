@@ -4,6 +4,7 @@ from django.contrib.admin.helpers import ActionForm
 
 from core.exceptions import DomainError
 from core.formatting import counted, money
+from core.pagination import EstimatedCountPaginator
 from policies import services
 from policies.models import Policy
 from policies.selectors import policies_visible_to
@@ -32,6 +33,7 @@ class PolicyAdmin(admin.ModelAdmin):
     action_form = PolicyActionForm
     actions = ["cancel_policies"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
 
     def get_queryset(self, request):
         return policies_visible_to(request.user)

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.fields import DateField, MoneyField
+from core.lean import LeanListMixin, LeanRows
 from policies import selectors, services
 from policies.models import Policy, PolicyStatus, PolicyType
 
@@ -52,7 +53,8 @@ class PolicyFilter(django_filters.FilterSet):
         fields = ("customer_id", "status", "policy_type")
 
 
-class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PolicyViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    viewsets.GenericViewSet):
     queryset = Policy.objects.none()
     perm_model = Policy
     serializer_class = PolicyOutput
@@ -65,6 +67,8 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "cancel": ["policies.change_policy"],
         "summary": ["policies.view_policy"],
     }
+    # The list is read with .values() and shaped from PolicyOutput's own fields.
+    lean_rows = LeanRows(PolicyOutput)
 
     def get_queryset(self):
         return selectors.policies_visible_to(self.request.user)

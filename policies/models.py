@@ -33,6 +33,10 @@ class Policy(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     policy_number = models.CharField(max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="policies")
+    # The customer's agency, kept on the row (set by the services, followed when the
+    # customer moves): a broker's lists and counts are index scans of its own rows.
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, editable=False,
+                               on_delete=models.PROTECT, related_name="+", db_index=False)
     policy_type = models.CharField(max_length=10, choices=PolicyType.choices)
     premium_amount = models.DecimalField(max_digits=12, decimal_places=2)
     coverage_amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -69,7 +73,14 @@ class Policy(models.Model):
             models.Index(fields=["status", "end_date"], name="policy_status_end"),
             models.Index(fields=["status", "start_date"], name="policy_status_start"),
             models.Index(fields=["-created_at", "-id"], name="policy_created"),
+            models.Index(fields=["agency", "-created_at", "-id"], name="policy_agency_created"),
         ]
 
     def __str__(self):
         return self.policy_number
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.agency_id is None:
+            # Every insert path (services, admin, fixtures) lands in the right agency.
+            self.agency_id = self.customer.broker_id
+        super().save(*args, **kwargs)

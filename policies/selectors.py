@@ -9,7 +9,7 @@ def policies_visible_to(user: User) -> QuerySet[Policy]:
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
     if user.is_broker:
-        return qs.filter(customer__broker_id=user.agency_id)
+        return qs.filter(agency_id=user.agency_id)
     return qs
 
 

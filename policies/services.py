@@ -74,6 +74,7 @@ def policy_create(
               coverage_amount=coverage_amount, start_date=start_date, end_date=end_date)
     policy = Policy(
         customer=customer,
+        agency_id=customer.broker_id,
         policy_type=policy_type,
         premium_amount=premium_amount,
         coverage_amount=coverage_amount,

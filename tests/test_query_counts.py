@@ -32,10 +32,13 @@ def test_list_query_count(broker_client, book, django_assert_num_queries, path, 
     assert len(r.json()["results"]) == page_size
 
 
+@pytest.mark.parametrize("path", sorted(EXPECTED))
 @pytest.mark.parametrize("page_size", [1, 25, 100])
-def test_staff_list_query_count(staff_client, book, django_assert_num_queries, page_size):
-    with django_assert_num_queries(EXPECTED["/api/claims"]):
-        r = staff_client.get("/api/claims", {"page_size": page_size})
+def test_staff_list_query_count(staff_client, book, django_assert_num_queries, path,
+                                page_size):
+    # + the table's size estimate (core.pagination): a small table is then counted.
+    with django_assert_num_queries(EXPECTED[path] + 1):
+        r = staff_client.get(path, {"page_size": page_size})
     assert len(r.json()["results"]) == page_size
 
 

@@ -46,9 +46,14 @@ def render_web() -> dict:
 def test_procfile_has_release_and_web():
     processes = procfile()
     assert processes["release"] == "python manage.py migrate --noinput"
-    assert "daphne" in processes["web"] and "$PORT" in processes["web"]
-    # The server must not rewrite the client address from X-Forwarded-For (core.proxy)
-    assert "--proxy-headers" not in processes["web"]
+    web = processes["web"]
+    # One ASGI server process per core (HTTP and WebSocket), WEB_CONCURRENCY overrides.
+    assert "uvicorn config.asgi:application" in web and "$PORT" in web
+    assert "--workers ${WEB_CONCURRENCY:-$(nproc)}" in web
+    # X-Forwarded-* are read by the project (TRUSTED_PROXY_COUNT, SECURE_PROXY_SSL_HEADER),
+    # not rewritten by the server.
+    assert "--no-proxy-headers" in web
+    assert "--proxy-headers" not in web.replace("--no-proxy-headers", "")
 
 
 def test_app_json_review_apps_seed_and_generate_secrets():

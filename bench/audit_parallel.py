@@ -1,0 +1,215 @@
+"""Audited writes in parallel, and customer + policy creations through the API.
+
+Usage (PostgreSQL; makes and drops its own database):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ibo_bench .venv/bin/python \
+        bench/audit_parallel.py [--writers 16] [--writes 100] [--api 50]
+
+1. `--writers` processes each save `--writes` customers, one transaction each (one
+   audit entry per save; sealed into the hash chain after commit): audited writes/s.
+   `AUDIT_SEAL_AT_WRITE=1` measures the former way (head locked until commit).
+2. The project's web process (the Procfile's uvicorn, 2 workers) on a free port:
+   `--api` clients at once each create a customer then a policy for it: wall time.
+Then the chain is verified and no entry is left unsealed.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
+os.environ["SECURE_SSL_REDIRECT"] = "false"
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("THROTTLE_USER", "1000000/second")
+os.environ.setdefault("DB_POOL_MAX", "40")  # one connection per writer thread
+if "FIELD_ENCRYPTION_KEYS" not in os.environ:
+    from cryptography.fernet import Fernet
+
+    os.environ["FIELD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--writers", type=int, default=16)
+    ap.add_argument("--writes", type=int, default=100)
+    ap.add_argument("--api", type=int, default=50)
+    ap.add_argument("--kind", choices=("customer", "entry"), default="customer")
+    args = ap.parse_args()
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.test.utils import setup_databases, teardown_databases
+
+    if not settings.IS_POSTGRES:
+        sys.exit("bench/audit_parallel.py needs DATABASE_URL pointing at PostgreSQL")
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        _writes(args)
+        if args.api:
+            _api(args, settings.DATABASES["default"]["NAME"])
+        from compliance import chain
+
+        report = chain.verify()
+        state = chain.unsealed_status()
+        print(f"chain: {report.checked} entries, ok={report.ok}; unsealed now {state.count}")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        teardown_databases(old, verbosity=0)
+
+
+def _writer(n, writes, agency_id, db_name, start, kind):
+    """One writer process: its own connection, one transaction per audited save."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DATABASES["default"]["NAME"] = db_name
+    from django.db import connection
+
+    from accounts.models import Agency
+    from compliance import audit
+    from compliance.models import AuditEntry
+    from customers.models import Customer
+
+    agency = Agency.objects.get(pk=agency_id)  # connect before the start signal
+    start.wait()
+    for i in range(writes):
+        if kind == "entry":  # the audit append alone: one explicit entry per transaction
+            audit.record(instance=agency, action=AuditEntry.Action.ACCESS,
+                         data={"writer": n, "i": i})
+        else:  # a customer saved: the row, its auditlog entry, the seal
+            Customer(email=f"w{n}-{i}@example.test", first_name="F", last_name="L",
+                     broker=agency).save()
+    connection.close()
+
+
+def _writes(args):
+    import multiprocessing
+
+    from django.conf import settings
+    from django.db import connection
+
+    from accounts.models import Agency
+    from compliance.models import AuditEntry
+
+    agency = Agency.objects.create(name="Bench")
+    before = AuditEntry.objects.count()
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(args.writers + 1)  # every writer connected, then all at once
+    procs = [ctx.Process(target=_writer, args=(n, args.writes, agency.pk,
+                                                 settings.DATABASES["default"]["NAME"], start,
+                                                 args.kind))
+             for n in range(args.writers)]
+    for p in procs:
+        p.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - t0
+    connection.close()
+    made = AuditEntry.objects.count() - before
+    failed = sum(1 for p in procs if p.exitcode)
+    mode = "sealed at write (lock held to commit)" if settings.AUDIT_SEAL_AT_WRITE else \
+        "sealed after commit"
+    print(f"{args.writers} writer processes x {args.writes} {args.kind} writes, {mode}: {made} "
+          f"entries in {elapsed:.2f}s = {made / elapsed:,.0f} audited writes/s; "
+          f"failed writers {failed}")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(method, url, token=None, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", "X-Forwarded-Proto": "https",
+        **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.loads(r.read())
+
+
+def _api(args, db_name):
+    from accounts.models import Agency, User
+
+    agency = Agency.objects.create(name="Bench API")
+    password = "Bench!Passw0rd-2026"
+    user = User.objects.create_user(email="bench.broker@example.test", password=password,
+                                    role="broker", agency=agency)
+    assert user.pk
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "2",
+           "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name}
+    web = next(line[4:].strip() for line in (ROOT / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))
+    web = web.split("&&", 1)[-1].strip().replace("0.0.0.0", "127.0.0.1")
+    server = subprocess.Popen(["bash", "-c", f"exec {ROOT}/.venv/bin/{web}"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _http("GET", base + "/health/live")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        _, body = _http("POST", base + "/api/auth/login",
+                        body={"email": "bench.broker@example.test", "password": password})
+        token = body["access_token"]
+        for _ in range(3):  # warm both workers' connections
+            _http("GET", base + "/api/customers?page_size=1", token)
+        barrier = threading.Barrier(args.api + 1)
+        errors, done = [], []
+
+        def client(n):
+            try:
+                barrier.wait()
+                _, customer = _http("POST", base + "/api/customers", token, {
+                    "email": f"api{n}@example.test", "first_name": "A", "last_name": str(n),
+                    "gdpr_consent": True})
+                _http("POST", base + "/api/policies", token, {
+                    "customer_id": customer["id"], "policy_type": "auto",
+                    "premium_amount": "500.00", "coverage_amount": "10000.00",
+                    "start_date": "2026-01-01", "end_date": "2026-12-31"})
+                done.append(n)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.api)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        print(f"{args.api} concurrent customer + policy creations through the API "
+              f"(uvicorn, 2 workers): {elapsed:.2f}s wall; ok {len(done)}, errors {len(errors)}")
+        if errors:
+            print("  first error:", repr(errors[0]))
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

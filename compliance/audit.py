@@ -32,9 +32,9 @@ def register_models() -> None:
     from compliance import guard
     from customers.models import Customer
     from documents.models import Document
-    from policies.models import Policy
+    from policies.models import Endorsement, Policy, Quote, RatingPlan
 
-    for model in (Customer, Policy, Claim, Document):
+    for model in (Customer, Policy, Claim, Document, Quote, Endorsement, RatingPlan):
         # The guard's receivers first, so a row's save statement is announced
         # before auditlog's own pre_save receiver runs.
         pre_save.connect(guard.announce, sender=model, dispatch_uid=f"guard-pre-{model}")
@@ -47,6 +47,9 @@ def register_models() -> None:
         mask_callable="compliance.audit.mask_encrypted",
     )
     auditlog.register(Policy, exclude_fields=["updated_at"])
+    auditlog.register(Quote, exclude_fields=["updated_at"])
+    auditlog.register(Endorsement)
+    auditlog.register(RatingPlan)
     auditlog.register(Claim, exclude_fields=["updated_at"])
     auditlog.register(Document)
 

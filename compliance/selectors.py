@@ -23,6 +23,9 @@ RESOURCE_MODELS = {
     "claim": ("claims", "claim"),
     "document": ("documents", "document"),
     "user": ("accounts", "user"),
+    "quote": ("policies", "quote"),
+    "endorsement": ("policies", "endorsement"),
+    "rating_plan": ("policies", "ratingplan"),
 }
 RESOURCE_NAMES = {v: k for k, v in RESOURCE_MODELS.items()}
 EXPORT_SCHEMA_VERSION = 1

@@ -631,8 +631,9 @@ def renew_policies(*, actor: User | None, days: int = 30,
     term from the day after the old end, re-rated on the plan in force on that day.
     Idempotent: a policy with a renewal quote (of any status) is left alone."""
     today = today or timezone.localdate()
-    # Without a signed-in person (manage.py): the book's authority, never saved.
-    authority = actor or User(role=Role.STAFF, is_active=True, is_staff=True)
+    # Without a signed-in person (manage.py): the book's authority, never saved and
+    # without an id, so audit entries name no actor.
+    authority = actor or User(id=None, role=Role.STAFF, is_active=True, is_staff=True)
     counts = {"quoted": 0, "declined": 0, "skipped": 0}
     for policy in policies_due_for_renewal(today=today, days=days).iterator(chunk_size=500):
         start = policy.end_date + datetime.timedelta(days=1)

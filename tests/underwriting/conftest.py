@@ -29,7 +29,10 @@ def ensure_default_plans():
 
 
 @pytest.fixture(autouse=True)
-def default_plans(db):
+def default_plans(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
     ensure_default_plans()
     return {p.policy_type: p for p in RatingPlan.objects.all()}
 

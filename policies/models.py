@@ -30,6 +30,10 @@ def status_for_dates(start: datetime.date, end: datetime.date, today: datetime.d
     return PolicyStatus.ACTIVE
 
 
+class PlanInUse(Exception):
+    """An attempt to change a rating plan that has already rated a quote."""
+
+
 class RatingPlan(models.Model):
     """A versioned rating plan for one product: data, not code (see policies.rating).
 
@@ -68,6 +72,18 @@ class RatingPlan(models.Model):
     def __str__(self):
         return f"{self.get_policy_type_display()} plan v{self.version} from {self.effective_from}"
 
+    def save(self, *args, **kwargs):
+        # A plan that has rated anything is never changed in place: what it
+        # rated must stay explainable. A change is a new version.
+        if not self._state.adding and self.is_used:
+            raise PlanInUse(f"{self} has rated quotes; make a new version instead.")
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        from policies.plan_rules import validate_plan
+
+        validate_plan(self)
+
     def rules(self):
         from policies.rating import PlanRules
 
@@ -81,11 +97,6 @@ class RatingPlan(models.Model):
     @property
     def is_used(self) -> bool:
         return self.quotes.exists() or self.policies.exists()
-
-    def clean(self):
-        from policies.plan_rules import validate_plan
-
-        validate_plan(self)
 
 
 class Policy(models.Model):

@@ -260,6 +260,27 @@ def _save_numbered(obj, *, field: str, make) -> None:
                 raise
 
 
+@acting_for_actor
+@transaction.atomic
+def rating_plan_new_version(*, actor: User, plan: RatingPlan,
+                            effective_from: datetime.date | None = None) -> RatingPlan:
+    """A copy of `plan` as the product's next version, for staff to edit before
+    it takes effect (from tomorrow unless told otherwise)."""
+    if not (actor is not None and getattr(actor, "is_staff_role", False)):
+        raise Forbidden("Only staff may change rating plans.")
+    latest = (RatingPlan.objects.select_for_update().filter(policy_type=plan.policy_type)
+              .order_by("-version").first())
+    copy = RatingPlan(
+        policy_type=plan.policy_type, version=latest.version + 1,
+        effective_from=effective_from or timezone.localdate() + datetime.timedelta(days=1),
+        base_rate=plan.base_rate, minimum_premium=plan.minimum_premium,
+        factors=plan.factors, fees=plan.fees, taxes=plan.taxes, appetite=plan.appetite,
+        notes=f"Copied from version {plan.version}.")
+    copy.full_clean()
+    copy.save(force_insert=True)
+    return copy
+
+
 def rating_plan_in_force(*, policy_type: str, on: datetime.date) -> RatingPlan:
     plan = (RatingPlan.objects.filter(policy_type=policy_type, effective_from__lte=on)
             .order_by("-effective_from", "-version").first())

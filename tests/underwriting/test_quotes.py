@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from policies import services
-from policies.models import Policy, PolicyTerms, Quote, RatingPlan
+from policies.models import PlanInUse, Policy, PolicyTerms, Quote, RatingPlan
 from tests.conftest import client_for
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, PolicyFactory
 from tests.underwriting.conftest import AUTO_RISK, DAY, RISKS, TODAY, make_quote
 
 pytestmark = pytest.mark.django_db
@@ -52,13 +52,24 @@ def test_no_plan_in_force_is_refused(broker, customer):
     assert exc.value.field == "start_date"
 
 
-def test_a_plan_change_never_alters_an_existing_quote(broker, customer, default_plans):
-    quote = make_quote(broker, customer)
+def test_a_used_plan_is_never_changed_in_place(staff, broker, customer, default_plans):
     plan = default_plans["auto"]
-    plan.base_rate = Decimal("99")
+    plan.notes = "unused plans may be edited"
     plan.save()
+    quote = make_quote(broker, customer)
+    plan.base_rate = Decimal("99")
+    with pytest.raises(PlanInUse):
+        plan.save()
+    copy = services.rating_plan_new_version(actor=staff, plan=plan)
+    assert (copy.version, copy.effective_from) == (2, TODAY + DAY)
+    assert copy.base_rate == Decimal("99") and copy.factors == plan.factors
+    copy.base_rate = Decimal("30")
+    copy.save()  # unused: editable
     quote.refresh_from_db()
-    assert quote.premium_amount == Decimal("728.00")
+    assert quote.premium_amount == Decimal("728.00") and quote.rating_plan_id == plan.pk
+    assert make_quote(broker, customer, start=TODAY + DAY).rating_plan == copy
+    with pytest.raises(services.Forbidden):
+        services.rating_plan_new_version(actor=broker, plan=plan)
 
 
 def test_declined_quote_has_reasons_and_no_premium(broker, customer):
@@ -245,3 +256,58 @@ def test_schema_documents_risk_per_product(staff_client):
     assert {"AutoRisk", "HomeRisk", "LifeRisk", "HealthRisk"} <= set(components)
     assert set(components["AutoRisk"]["properties"]) == set(RISKS["auto"])
     assert components["QuoteRequestRequest"]["discriminator"]["propertyName"] == "policy_type"
+
+
+# --- admin ---------------------------------------------------------------------------
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_admin_plan_is_editable_until_used_then_read_only(admin_client, broker, customer,
+                                                         default_plans):
+    plan = default_plans["life"]
+    url = f"/admin/policies/ratingplan/{plan.pk}/change/"
+    assert b'name="base_rate"' in admin_client.get(url).content
+    make_quote(broker, customer, policy_type="life")
+    page = admin_client.get(url)
+    assert page.status_code == 200 and b'name="base_rate"' not in page.content
+    response = admin_client.post("/admin/policies/ratingplan/",
+                                 {"action": "new_version", "_selected_action": [plan.pk]})
+    copy = RatingPlan.objects.get(policy_type="life", version=2)
+    assert response.status_code == 302 and str(copy.pk) in response["Location"]
+    assert b'name="base_rate"' in admin_client.get(
+        f"/admin/policies/ratingplan/{copy.pk}/change/").content
+
+
+def test_admin_refuses_a_malformed_plan(admin_client, default_plans):
+    plan = default_plans["home"]
+    response = admin_client.post(f"/admin/policies/ratingplan/{plan.pk}/change/", {
+        "policy_type": "home", "effective_from": "2000-01-01", "base_rate": "1.5",
+        "minimum_premium": "120", "factors": '[{"answer": "age", "kind": "bands"}]',
+        "fees": "[]", "taxes": "[]", "appetite": "[]", "notes": ""})
+    assert response.status_code == 200 and b"answer must be one of" in response.content
+    plan.refresh_from_db()
+    assert plan.factors[0]["answer"] == "construction"
+
+
+def test_admin_quotes_policies_endorsements_and_renewals(admin_client, broker, customer):
+    policy = services.quote_bind(actor=broker, quote=make_quote(broker, customer))
+    services.endorsement_create(actor=broker, policy=policy, effective_date=TODAY,
+                                reason="More cover", coverage_amount=Decimal("30000"))
+    assert admin_client.get("/admin/policies/quote/").status_code == 200
+    assert admin_client.get("/admin/policies/quote/", {"q": customer.last_name}).status_code == 200
+    assert admin_client.get(f"/admin/policies/quote/{policy.quote_id}/change/").status_code == 200
+    page = admin_client.get(f"/admin/policies/policy/{policy.pk}/change/")
+    assert b"More cover" in page.content and b"terms history" in page.content.lower()
+    soon = PolicyFactory(customer=customer, end_date=TODAY + 20 * DAY)
+    later = PolicyFactory(customer=customer, end_date=TODAY + 70 * DAY)
+    due30 = admin_client.get("/admin/policies/policy/", {"ends_within": "30"}).content
+    due90 = admin_client.get("/admin/policies/policy/", {"ends_within": "90"}).content
+    assert soon.policy_number.encode() in due30 and later.policy_number.encode() not in due30
+    assert soon.policy_number.encode() in due90 and later.policy_number.encode() in due90
+    assert policy.policy_number.encode() not in due90
+    full = admin_client.get("/admin/policies/policy/")
+    assert policy.policy_number.encode() in full.content

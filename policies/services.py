@@ -388,9 +388,11 @@ def quote_preview(*, actor: User, customer, policy_type: str, coverage_amount,
 
 @acting_for_actor
 @transaction.atomic
-def quote_bind(*, actor: User, quote: Quote, today: datetime.date | None = None) -> Policy:
+def quote_bind(*, actor: User, quote: Quote, today: datetime.date | None = None,
+               policy_numbers=None) -> Policy:
     """Make the policy from an open quote, in one transaction. The quote row is
-    locked first, so of two concurrent binds exactly one makes a policy."""
+    locked first, so of two concurrent binds exactly one makes a policy.
+    `policy_numbers` (a callable) may supply the numbers (a deterministic demo book)."""
     today = today or timezone.localdate()
     quote = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
     if quote.status == QuoteStatus.BOUND:
@@ -412,7 +414,7 @@ def quote_bind(*, actor: User, quote: Quote, today: datetime.date | None = None)
         quote=quote, renewal_of_id=quote.renewal_of_id, rating_plan_id=quote.rating_plan_id,
         risk=quote.risk, version=1,
     )
-    _save_numbered(policy, field="policy_number", make=policy_number_new)
+    _save_numbered(policy, field="policy_number", make=policy_numbers or policy_number_new)
     PolicyTerms.objects.create(
         policy=policy, version=1, effective_from=policy.start_date,
         coverage_amount=policy.coverage_amount, end_date=policy.end_date,

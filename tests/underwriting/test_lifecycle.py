@@ -314,3 +314,16 @@ def test_audit_api_knows_quotes_and_endorsements(broker, staff_client, customer)
 
 def test_timestamps_are_aware():
     assert timezone.is_aware(timezone.now())
+
+
+def test_no_claim_for_an_incident_on_or_after_a_back_dated_cancellation(broker, customer):
+    from claims.services import ClaimInvalid, claim_create
+
+    policy = _back_date(_rated(broker, customer), TODAY - 100 * DAY)
+    services.policy_cancel(actor=broker, policy=policy, reason="x",
+                           effective_date=TODAY - 10 * DAY)
+    args = {"actor": broker, "policy_id": policy.pk, "claim_type": "accident",
+            "claim_amount": Decimal("100"), "description": "Bumped"}
+    with pytest.raises(ClaimInvalid):
+        claim_create(**args, incident_date=TODAY - 10 * DAY)
+    assert claim_create(**args, incident_date=TODAY - 11 * DAY).status == "pending"

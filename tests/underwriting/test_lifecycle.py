@@ -327,3 +327,22 @@ def test_no_claim_for_an_incident_on_or_after_a_back_dated_cancellation(broker, 
     with pytest.raises(ClaimInvalid):
         claim_create(**args, incident_date=TODAY - 10 * DAY)
     assert claim_create(**args, incident_date=TODAY - 11 * DAY).status == "pending"
+
+
+def test_integrator_endorses_only_with_the_permission(broker, integrator, customer):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import client_for
+
+    policy = _rated(broker, customer)
+    client = client_for(integrator)
+    url = f"/api/policies/{policy.pk}/endorsements"
+    body = {"effective_date": TODAY.isoformat(), "reason": "x", "coverage_amount": 30000}
+    assert client.get(url).status_code == 403
+    integrator.user_permissions.add(*Permission.objects.filter(
+        codename__in=["view_endorsement", "view_policy"]))
+    client = client_for(integrator)
+    assert client.get(url).status_code == 200
+    assert client.post(url, body, format="json").status_code == 403
+    integrator.user_permissions.add(Permission.objects.get(codename="add_endorsement"))
+    assert client_for(integrator).post(url, body, format="json").status_code == 201

@@ -248,6 +248,11 @@ class Endorsement(models.Model):
     def __str__(self):
         return f"{self.policy_id} endorsement {self.sequence}"
 
+    def change_rows(self):
+        from policies.risk import change_rows
+
+        return change_rows(self.changes)
+
 
 class PolicyTerms(models.Model):
     """The terms of a rated policy from `effective_from` on: version 1 when bound,

@@ -123,3 +123,19 @@ def clean_risk(policy_type: str, risk, *, partial: bool = False) -> dict:
     if errors:
         raise RiskInvalid(errors)
     return clean
+
+
+_LABELS = {"coverage_amount": "Coverage", "end_date": "End date",
+           "vehicle_value": "Vehicle value", "annual_mileage": "Annual mileage",
+           "prior_claims": "Claims in the last 5 years", "rebuild_value": "Rebuild value",
+           "construction": "Construction", "flood_zone": "Flood zone", "smoker": "Smoker",
+           "deductible": "Deductible"}
+
+
+def change_rows(changes: dict) -> list[tuple[str, object, object]]:
+    """An endorsement's `changes` as (label, old, new) for people to read."""
+    rows = []
+    for key, (old, new) in (changes or {}).items():
+        name = key.removeprefix("risk.")
+        rows.append((_LABELS.get(name, name.replace("_", " ").capitalize()), old, new))
+    return rows

@@ -495,6 +495,11 @@ class EndorsementDraft:
     premium_delta: Decimal
     breakdown: list
 
+    def change_rows(self):
+        from policies.risk import change_rows
+
+        return change_rows(self.changes)
+
 
 def endorsement_delta(*, start: datetime.date, effective: datetime.date,
                       before: Decimal, old_end: datetime.date,

@@ -97,7 +97,7 @@ def test_endorsement_shows_the_premium_change_before_confirming(portal, broker, 
     policy.refresh_from_db()
     assert policy.version == 2 and policy.premium_amount == Decimal("833.00")
     page = portal.get(f"/portal/policies/{policy.pk}/").content.decode()
-    assert "Versions and endorsements" in page and "risk.vehicle_value" in page
+    assert "Versions and endorsements" in page and "Vehicle value: 25000.00 → 50000.00" in page
 
 
 def test_direct_policy_cannot_be_endorsed_in_the_portal(portal, customer):

@@ -194,3 +194,41 @@ def test_prorate_and_terms():
     assert rating.one_year_end(datetime.date(2025, 1, 1)) == datetime.date(2025, 12, 31)
     assert rating.prorate(Decimal("100"), 1, 8) == Decimal("12.50")
     assert rating.prorate(Decimal("0.05"), 1, 2) == Decimal("0.03")
+
+
+# --- pro-rating of refunds and endorsement deltas (no database) ---------------------
+
+@settings(max_examples=200, deadline=None)
+@given(premium=st.decimals(min_value=Decimal("1.00"), max_value=Decimal("99999"), places=2),
+       days=st.integers(min_value=1, max_value=366), data=st.data())
+def test_unearned_premium_is_pro_rata_and_falls_day_by_day(premium, days, data):
+    from policies.models import Policy
+    from policies.services import unearned_premium
+
+    end = START + datetime.timedelta(days=days - 1)
+    policy = Policy(start_date=START, end_date=end, premium_amount=premium,
+                    coverage_amount=Decimal(1))
+    first, second = sorted(data.draw(st.lists(st.integers(0, days - 1), min_size=2,
+                                              max_size=2)))
+    early = unearned_premium(policy, START + datetime.timedelta(days=first), rows=[])
+    late = unearned_premium(policy, START + datetime.timedelta(days=second), rows=[])
+    assert unearned_premium(policy, START, rows=[]) == premium
+    assert early == rating.prorate(premium, days - first, days)
+    assert Decimal(0) < late <= early <= premium
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.decimals(min_value=1, max_value=99999, places=2),
+       after=st.decimals(min_value=1, max_value=99999, places=2),
+       days=st.integers(min_value=2, max_value=366), data=st.data())
+def test_endorsement_delta_matches_the_contract_formula(before, after, days, data):
+    from policies.services import endorsement_delta
+
+    end = START + datetime.timedelta(days=days - 1)
+    offset = data.draw(st.integers(0, days - 1))
+    effective = START + datetime.timedelta(days=offset)
+    delta = endorsement_delta(start=START, effective=effective, before=before, old_end=end,
+                              after=after, new_end=end)
+    assert delta == rating.prorate(after - before, days - offset, days)
+    if after == before:
+        assert delta == 0

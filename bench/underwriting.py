@@ -144,7 +144,7 @@ def _renewals(broker, n):
                        policy_type="auto", premium_amount=Decimal("728.00"),
                        coverage_amount=Decimal("20000"),
                        start_date=today - datetime.timedelta(days=350 - i % 20),
-                       end_date=today + datetime.timedelta(days=14 + i % 20),
+                       end_date=today + datetime.timedelta(days=14 + i % 16),
                        status="active", rating_plan=plan, risk=RISK)
                 for i, c in zip(range(begin, begin + size), customers)])
     with connection.cursor() as cur:

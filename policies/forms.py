@@ -31,6 +31,10 @@ class PolicyForm(forms.Form):
 class PolicyCancelForm(forms.Form):
     reason = forms.CharField(label="Reason for cancelling", max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
+    effective_date = forms.DateField(
+        required=False, label="Cancel from", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: today (or the start, for a policy not started yet). Between the "
+                  "start and today.")
 
 
 # --- Underwriting ------------------------------------------------------------------

@@ -331,11 +331,17 @@ def _check_coverage(coverage_amount) -> Decimal:
 def quote_create(*, actor: User, customer_id, policy_type: str, coverage_amount: Decimal,
                  start_date: datetime.date, end_date: datetime.date | None = None,
                  risk: dict | None = None, today: datetime.date | None = None,
-                 renewal_of: Policy | None = None) -> Quote:
+                 renewal_of: Policy | None = None, plans: dict | None = None) -> Quote:
     """Rate a risk and record the quote: `open` with a premium, or `declined` with
-    the appetite rules' reasons. Valid for 30 days."""
+    the appetite rules' reasons. Valid for 30 days.
+
+    For a renewal the customer is the expiring policy's (no visibility lookup);
+    `plans` may cache the plan in force per (type, start date) over a batch."""
     today = today or timezone.localdate()
-    customer = customers_visible_to(actor).filter(pk=customer_id).first()
+    if renewal_of is not None and renewal_of.customer_id == customer_id:
+        customer = renewal_of.customer
+    else:
+        customer = customers_visible_to(actor).filter(pk=customer_id).first()
     if customer is None:
         raise PolicyInvalid("Unknown customer.", field="customer_id")
     if customer.is_erased:
@@ -350,7 +356,13 @@ def quote_create(*, actor: User, customer_id, policy_type: str, coverage_amount:
     end_date = end_date or rating.one_year_end(start_date)
     _check_term(start_date=start_date, end_date=end_date)
     risk = clean_risk(policy_type, risk or {})
-    plan = rating_plan_in_force(policy_type=policy_type, on=start_date)
+    if plans is None:
+        plan = rating_plan_in_force(policy_type=policy_type, on=start_date)
+    else:
+        key = (policy_type, start_date)
+        if key not in plans:
+            plans[key] = rating_plan_in_force(policy_type=policy_type, on=start_date)
+        plan = plans[key]
     result = rating.rate(plan.rules(), rating_inputs(
         customer=customer, policy_type=policy_type, coverage_amount=coverage_amount,
         start_date=start_date, end_date=end_date, risk=risk))
@@ -663,15 +675,15 @@ def renew_policies(*, actor: User | None, days: int = 30,
     # without an id, so audit entries name no actor.
     authority = actor or User(id=None, role=Role.STAFF, is_active=True, is_staff=True)
     counts = {"quoted": 0, "declined": 0, "skipped": 0}
+    plans: dict = {}
     for policy in policies_due_for_renewal(today=today, days=days).iterator(chunk_size=500):
         start = policy.end_date + datetime.timedelta(days=1)
-        try:
-            with transaction.atomic():
-                quote = quote_create(
-                    actor=authority, customer_id=policy.customer_id,
-                    policy_type=policy.policy_type, coverage_amount=policy.coverage_amount,
-                    start_date=start, end_date=rating.one_year_end(start),
-                    risk=policy.risk or {}, today=today, renewal_of=policy)
+        try:  # quote_create is its own transaction: one renewal fails alone
+            quote = quote_create(
+                actor=authority, customer_id=policy.customer_id,
+                policy_type=policy.policy_type, coverage_amount=policy.coverage_amount,
+                start_date=start, end_date=rating.one_year_end(start),
+                risk=policy.risk or {}, today=today, renewal_of=policy, plans=plans)
         except (DomainError, IntegrityError) as exc:
             counts["skipped"] += 1
             logger.warning("policy.renewal_skipped", extra={

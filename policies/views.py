@@ -43,13 +43,15 @@ def policy_cancel(request, pk):
     if request.method == "POST":
         if form.is_valid():
             try:
-                policy = services.policy_cancel(actor=request.user, policy=policy,
-                                                reason=form.cleaned_data["reason"])
+                policy = services.policy_cancel(
+                    actor=request.user, policy=policy, reason=form.cleaned_data["reason"],
+                    effective_date=form.cleaned_data.get("effective_date"))
             except DomainError as exc:  # 409 when already cancelled or expired
                 add_domain_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Policy {policy.policy_number} cancelled.")
+                messages.success(request, f"Policy {policy.policy_number} cancelled; refund "
+                                          f"{policy.refund_amount:.2f}.")
                 return redirect("portal:policy-detail", pk=policy.pk)
         else:
             status = 400

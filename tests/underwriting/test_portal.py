@@ -122,3 +122,14 @@ def test_customer_without_birth_date_is_told(portal, agency):
     html = portal.post(f"/portal/customers/{customer.pk}/quotes/preview/",
                        _auto()).content.decode()
     assert "date of birth" in html
+
+
+def test_portal_cancel_from_a_date_shows_the_refund(portal, broker, customer):
+    policy = make_policy(broker, customer)
+    response = portal.post(f"/portal/policies/{policy.pk}/cancel/",
+                           {"reason": "Sold the car", "effective_date": TODAY.isoformat()},
+                           follow=True)
+    assert "refund 728.00" in response.content.decode()
+    bad = portal.post(f"/portal/policies/{make_policy(broker, customer).pk}/cancel/",
+                      {"reason": "x", "effective_date": (TODAY + DAY).isoformat()})
+    assert bad.status_code == 400 and "after today" in bad.content.decode()

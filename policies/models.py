@@ -184,8 +184,9 @@ class Quote(models.Model):
     valid_until = models.DateField()
     renewal_of = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="renewal_quotes")
+    # Users who acted on the book are deactivated, never deleted.
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.PROTECT, related_name="+")
     bound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -234,8 +235,9 @@ class Endorsement(models.Model):
     premium_after = models.DecimalField(max_digits=12, decimal_places=2)
     premium_delta = models.DecimalField(max_digits=12, decimal_places=2)
     breakdown = models.JSONField(default=list, blank=True)
+    # Users who acted on the book are deactivated, never deleted.
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@ import datetime
 
 import django_filters
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -26,8 +27,7 @@ class RatingPlanRef(serializers.Serializer):
 
 # Each product's risk answers, for the schema (policies.risk checks them).
 class AutoRisk(serializers.Serializer):
-    vehicle_value = serializers.DecimalField(max_digits=12, decimal_places=2,
-                                             help_text="Value of the vehicle.")
+    vehicle_value = MoneyField(max_digits=12, help_text="Value of the vehicle.")
     annual_mileage = serializers.IntegerField(min_value=0, max_value=500_000)
     prior_claims = serializers.IntegerField(min_value=0, max_value=50,
                                             help_text="Claims in the last 5 years. The "
@@ -36,7 +36,7 @@ class AutoRisk(serializers.Serializer):
 
 
 class HomeRisk(serializers.Serializer):
-    rebuild_value = serializers.DecimalField(max_digits=12, decimal_places=2)
+    rebuild_value = MoneyField(max_digits=12)
     construction = serializers.ChoiceField(choices=CONSTRUCTIONS)
     flood_zone = serializers.BooleanField()
 
@@ -47,7 +47,7 @@ class LifeRisk(serializers.Serializer):
 
 class HealthRisk(serializers.Serializer):
     smoker = serializers.BooleanField(help_text="Age comes from the customer's date_of_birth.")
-    deductible = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    deductible = MoneyField(max_digits=12, min_value=0)
 
 
 RISK_SERIALIZERS = {"auto": AutoRisk, "home": HomeRisk, "life": LifeRisk, "health": HealthRisk}
@@ -56,9 +56,16 @@ RiskSchema = PolymorphicProxySerializer(
     resource_type_field_name=None)
 
 
-@extend_schema_field(RiskSchema)
+@extend_schema_field(OpenApiTypes.OBJECT)
 class RiskField(serializers.JSONField):
-    """Risk answers: an object whose keys depend on `policy_type` (see RiskAnswers)."""
+    """Risk answers: an object whose keys depend on `policy_type` (as in AutoRisk,
+    HomeRisk, LifeRisk, HealthRisk). Empty for policies entered directly and for
+    erased quotes never bound."""
+
+
+@extend_schema_field(RiskSchema)
+class RiskRequestField(serializers.JSONField):
+    """A quote's risk answers: every key of the product (see RiskAnswers)."""
 
 
 class PolicyOutput(serializers.ModelSerializer):
@@ -123,7 +130,7 @@ class PolicyCreateInput(serializers.Serializer):
 
 class PolicyCancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
-    effective_date = serializers.DateField(
+    effective_date = DateField(
         required=False, help_text="Default today (the start, for a policy not started yet); "
         "between the start and today.")
 
@@ -133,11 +140,11 @@ class PolicyReinstateInput(serializers.Serializer):
 
 
 class EndorsementInput(serializers.Serializer):
-    effective_date = serializers.DateField(help_text="Today or later, within the term, not "
+    effective_date = DateField(help_text="Today or later, within the term, not "
                                            "before the last endorsement's.")
     reason = serializers.CharField(max_length=2000)
-    coverage_amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    end_date = serializers.DateField(required=False)
+    coverage_amount = MoneyField(max_digits=14, required=False)
+    end_date = DateField(required=False)
     risk = RiskField(required=False, help_text="Only the keys given change.")
 
 
@@ -156,17 +163,17 @@ class EndorsementOutput(serializers.ModelSerializer):
 class BreakdownLine(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField(max_digits=12)
 
 
 class QuoteInput(serializers.Serializer):
     customer_id = serializers.UUIDField()
     policy_type = serializers.ChoiceField(choices=PolicyType.choices)
-    coverage_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    start_date = serializers.DateField(help_text="Today or later.")
-    end_date = serializers.DateField(required=False,
+    coverage_amount = MoneyField(max_digits=14)
+    start_date = DateField(help_text="Today or later.")
+    end_date = DateField(required=False,
                                      help_text="Default: one year less a day after the start.")
-    risk = RiskField(help_text="The product's risk answers (see RiskAnswers).")
+    risk = RiskRequestField(help_text="The product's risk answers (see RiskAnswers).")
 
 
 def _quote_input_for(policy_type: str, risk_serializer):
@@ -218,7 +225,7 @@ class QuoteFilter(django_filters.FilterSet):
 
 
 class AsOfInput(serializers.Serializer):
-    as_of = serializers.DateField(required=False)
+    as_of = DateField(required=False)
 
 
 class PolicySummaryRow(serializers.Serializer):
@@ -266,6 +273,8 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         policy = self.get_object()
         query = AsOfInput(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if "as_of" in request.query_params and not request.query_params["as_of"].strip():
+            raise serializers.ValidationError({"as_of": ["Enter a date as YYYY-MM-DD."]})
         as_of = query.validated_data.get("as_of") or timezone.localdate()
         terms = services.terms_in_force(policy, as_of)
         return Response(PolicyTermsOutput(policy, context={"terms": terms, "as_of": as_of}).data)

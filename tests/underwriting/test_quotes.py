@@ -253,9 +253,15 @@ def test_unauthenticated(anon_client):
 def test_schema_documents_risk_per_product(staff_client):
     schema = staff_client.get("/api/schema?format=json").json()
     components = schema["components"]["schemas"]
-    assert {"AutoRisk", "HomeRisk", "LifeRisk", "HealthRisk"} <= set(components)
-    assert set(components["AutoRisk"]["properties"]) == set(RISKS["auto"])
-    assert components["QuoteRequestRequest"]["discriminator"]["propertyName"] == "policy_type"
+    for kind in RISKS:
+        name = f"{kind.title()}RiskRequest"
+        assert set(components[name]["properties"]) == set(RISKS[kind])
+        assert set(components[name]["required"]) == set(RISKS[kind])
+        quote = components[f"{kind.title()}QuoteInputRequest"]
+        assert quote["properties"]["risk"]["$ref"].endswith(f"/{name}")
+    request = components["QuoteRequestRequest"]
+    assert request["discriminator"]["propertyName"] == "policy_type"
+    assert set(request["discriminator"]["mapping"]) == set(RISKS)
 
 
 # --- admin ---------------------------------------------------------------------------

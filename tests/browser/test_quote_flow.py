@@ -2,18 +2,17 @@
 
 import re
 
-from tests.browser.test_portal_flow import (  # noqa: F401 (fixtures)
+from tests.browser.test_portal_flow import (  # noqa: F401 (pytestmark applies here too)
     TIMEOUT_MS,
     _shot,
     _watch_console,
-    browser,
     pytestmark,
 )
 from tests.factories import PASSWORD, AgencyFactory, CustomerFactory, UserFactory
 from tests.underwriting.conftest import ensure_default_plans
 
 
-def test_quote_live_premium_then_bind_then_endorse(server, transactional_db, browser):  # noqa: F811
+def test_quote_live_premium_then_bind_then_endorse(server, transactional_db, browser):
     from playwright.sync_api import expect
 
     ensure_default_plans()

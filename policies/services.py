@@ -435,6 +435,8 @@ def quote_bind(*, actor: User, quote: Quote, today: datetime.date | None = None,
     quote.bound_at = timezone.now()
     quote.save(update_fields=["status", "bound_at", "updated_at"])
     transaction.on_commit(lambda: _policy_created_metrics(policy))
+    (signals.policy_renewed if quote.renewal_of_id else signals.policy_bound).send(
+        sender=Policy, policy=policy)
     event = "policy.renewed" if quote.renewal_of_id else "policy.bound"
     logger.info(event, extra={"event": event, "policy_id": str(policy.pk),
                               "quote_id": str(quote.pk)})
@@ -626,6 +628,7 @@ def endorsement_create(*, actor: User, policy: Policy, effective_date: datetime.
     policy.risk = draft.risk
     policy.save(update_fields=["coverage_amount", "end_date", "premium_amount", "risk",
                                "version", "updated_at"])
+    signals.policy_endorsed.send(sender=Policy, policy=policy)
     logger.info("policy.endorsed", extra={"event": "policy.endorsed", "policy_id": str(policy.pk),
                                           "sequence": endorsement.sequence})
     return endorsement

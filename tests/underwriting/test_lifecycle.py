@@ -346,3 +346,18 @@ def test_integrator_endorses_only_with_the_permission(broker, integrator, custom
     assert client.post(url, body, format="json").status_code == 403
     integrator.user_permissions.add(Permission.objects.get(codename="add_endorsement"))
     assert client_for(integrator).post(url, body, format="json").status_code == 201
+
+
+def test_bind_renewal_and_endorsement_are_announced_as_events(broker, customer):
+    from events.models import OutboxEvent
+
+    policy = _back_date(_rated(broker, customer), TODAY - 350 * DAY)
+    services.endorsement_create(actor=broker, policy=policy, effective_date=TODAY,
+                                reason="r", coverage_amount=Decimal("21000"))
+    services.renew_policies(actor=None, days=30, today=TODAY)
+    renewed = services.quote_bind(actor=broker, quote=Quote.objects.get(renewal_of=policy))
+    types = list(OutboxEvent.objects.order_by("created_at").values_list("type", "resource_id"))
+    assert ("policy.bound", policy.pk) in types
+    assert ("policy.endorsed", policy.pk) in types
+    assert ("policy.renewed", renewed.pk) in types
+    assert ("policy.bound", renewed.pk) not in types

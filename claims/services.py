@@ -101,8 +101,9 @@ def claim_create(
             f"({day(policy.start_date)} to {day(policy.end_date)}).",
             field="incident_date",
         )
-    if policy.status == PolicyStatus.CANCELLED and (
-        incident_date >= timezone.localdate(policy.cancelled_at)
+    if policy.status == PolicyStatus.CANCELLED and incident_date >= (
+        # cover ends at the start of the cancellation's effective date
+        policy.cancellation_effective_date or timezone.localdate(policy.cancelled_at)
     ):
         raise ClaimInvalid(f"The incident happened after the policy was cancelled "
                            f"on {day(policy.cancelled_at)}.", field="incident_date")

@@ -15,7 +15,7 @@ from claims.selectors import claim_status_counts, claims_visible_to, recent_acti
 from core.exceptions import DomainError
 from customers.selectors import customers_visible_to
 from policies.models import PolicyStatus, PolicyType
-from policies.selectors import policies_visible_to, policy_summary
+from policies.selectors import policies_visible_to, policy_summary, quotes_visible_to
 
 PAGE_SIZE = 25
 RECENT = 5
@@ -80,8 +80,9 @@ def customer_detail(request, pk):
     policies = policies_visible_to(user).filter(customer=customer).order_by("-start_date", "-id")
     claims = (claims_visible_to(user).filter(policy__customer=customer)
               .order_by("-created_at", "-id"))
+    quotes = quotes_visible_to(user).filter(customer=customer).order_by("-created_at", "-id")
     return render_page(request, "customers/customer_detail.html", {
-        "customer": customer, "policies": policies, "claims": claims,
+        "customer": customer, "policies": policies, "claims": claims, "quotes": quotes,
     })
 
 

@@ -134,6 +134,23 @@ class _Policy(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class _Quote(serializers.Serializer):
+    id = serializers.UUIDField()
+    quote_number = serializers.CharField()
+    policy_type = serializers.CharField()
+    coverage_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    risk = serializers.JSONField(help_text="The risk answers given (empty once erased, for "
+                                           "quotes never bound).")
+    status = serializers.CharField()
+    premium_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    decline_reasons = serializers.ListField(child=serializers.CharField())
+    valid_until = serializers.DateField()
+    policy_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
 class _StatusChange(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
@@ -204,11 +221,12 @@ class GdprExportSerializer(serializers.Serializer):
     consents = _Consent(many=True)
     retention = _Retention()
     policies = _Policy(many=True)
+    quotes = _Quote(many=True)
     claims = _Claim(many=True)
     documents = _Document(many=True, help_text="Metadata only; the files are not included.")
     audit_entries = _AuditAbout(many=True,
-                                help_text="Entries about the person, their policies, claims "
-                                          "and documents.")
+                                help_text="Entries about the person, their quotes, policies, "
+                                          "endorsements, claims and documents.")
 
 
 def _visible_customer(request, pk):

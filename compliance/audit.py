@@ -33,10 +33,11 @@ def register_models() -> None:
     from compliance import guard
     from customers.models import Customer
     from documents.models import Document
-    from policies.models import Policy
+    from policies.models import Endorsement, Policy, Quote, RatingPlan
 
     handling = (ClaimNote, ReserveChange, ClaimPayment, ClaimApproval)
-    for model in (Customer, Policy, Claim, Document, *handling):
+    for model in (Customer, Policy, Claim, Document, Quote, Endorsement, RatingPlan,
+                  *handling):
         # The guard's receivers first, so a row's save statement is announced
         # before auditlog's own pre_save receiver runs.
         pre_save.connect(guard.announce, sender=model, dispatch_uid=f"guard-pre-{model}")
@@ -59,6 +60,9 @@ def register_models() -> None:
     auditlog.register(ReserveChange)
     auditlog.register(ClaimPayment, exclude_fields=["payee"])
     auditlog.register(ClaimApproval, exclude_fields=["payee"])
+    auditlog.register(Quote, exclude_fields=["updated_at"])
+    auditlog.register(Endorsement)
+    auditlog.register(RatingPlan)
     auditlog.register(Document)
 
 

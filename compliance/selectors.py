@@ -22,7 +22,7 @@ from compliance.models import AuditEntry
 from customers.models import Customer
 from customers.selectors import customer_retention_date, customers_past_retention
 from documents.selectors import documents_of_customer
-from policies.models import Policy
+from policies.models import Endorsement, Policy, Quote
 
 RESOURCE_MODELS = {
     "customer": ("customers", "customer"),
@@ -34,6 +34,9 @@ RESOURCE_MODELS = {
     "reserve": ("claims", "reservechange"),
     "payment": ("claims", "claimpayment"),
     "approval": ("claims", "claimapproval"),
+    "quote": ("policies", "quote"),
+    "endorsement": ("policies", "endorsement"),
+    "rating_plan": ("policies", "ratingplan"),
 }
 RESOURCE_NAMES = {v: k for k, v in RESOURCE_MODELS.items()}
 EXPORT_SCHEMA_VERSION = 1
@@ -91,14 +94,18 @@ def customer_related_ids(customer: Customer) -> dict[str, list[str]]:
             changes__claim__1__in=claim_ids,
         ).values_list("object_pk", flat=True)
         document_ids.update(created)
-    return {"policy": policy_ids, "claim": claim_ids, "document": sorted(document_ids)}
+    quote_ids = _ids(Quote.objects.filter(customer=customer).values_list("pk", flat=True))
+    endorsement_ids = _ids(Endorsement.objects.filter(policy__customer=customer)
+                           .values_list("pk", flat=True))
+    return {"policy": policy_ids, "claim": claim_ids, "document": sorted(document_ids),
+            "quote": quote_ids, "endorsement": endorsement_ids}
 
 
 def audit_entries_about_customer(customer: Customer, *, related: dict | None = None):
     related = related if related is not None else customer_related_ids(customer)
     q = Q(content_type=content_type_for("customer"), object_pk=str(customer.pk))
-    for kind in ("policy", "claim", "document"):
-        if related[kind]:
+    for kind in ("policy", "claim", "document", "quote", "endorsement"):
+        if related.get(kind):
             q |= Q(content_type=content_type_for(kind), object_pk__in=related[kind])
     return AuditEntry.objects.filter(q)
 
@@ -136,6 +143,8 @@ def customer_export(*, customer: Customer) -> dict:
             "id": str(payment.pk), "amount": _money(payment.amount), "payee": payment.payee,
             "final": payment.final, "created_at": _iso(payment.created_at)})
     documents = list(documents_of_customer(customer).order_by("uploaded_at", "id"))
+    quotes = list(Quote.objects.filter(customer=customer).select_related("bound_policy")
+                  .order_by("created_at", "id"))
     entries = (audit_entries_about_customer(customer, related=related)
                .select_related("content_type", "actor").order_by("seq"))
     return {
@@ -170,6 +179,15 @@ def customer_export(*, customer: Customer) -> dict:
             "cancelled_at": _iso(p.cancelled_at), "cancellation_reason": p.cancellation_reason,
             "created_at": _iso(p.created_at),
         } for p in policies],
+        "quotes": [{
+            "id": str(q.pk), "quote_number": q.quote_number, "policy_type": q.policy_type,
+            "coverage_amount": _money(q.coverage_amount), "start_date": _iso(q.start_date),
+            "end_date": _iso(q.end_date), "risk": q.risk, "status": q.status,
+            "premium_amount": _money(q.premium_amount), "decline_reasons": q.decline_reasons,
+            "valid_until": _iso(q.valid_until),
+            "policy_id": str(q.bound_policy.pk) if getattr(q, "bound_policy", None) else None,
+            "created_at": _iso(q.created_at),
+        } for q in quotes],
         "claims": [{
             "id": str(c.pk), "claim_number": c.claim_number, "policy_id": str(c.policy_id),
             "claim_type": c.claim_type, "claim_amount": _money(c.claim_amount),

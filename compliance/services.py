@@ -32,13 +32,14 @@ from customers.services import PERSONAL_FIELDS, customer_anonymize, customer_red
 from documents.models import Document
 from documents.selectors import documents_of_customer
 from documents.services import document_delete, documents_anonymize
-from policies.models import Policy
+from policies.models import Policy, Quote
 from policies.services import policies_anonymize
 
 logger = logging.getLogger("insurance.compliance")
 
 ERASED = "[erased]"
 DOCUMENT_PERSONAL_FIELDS = ("filename", "file", "sha256")
+QUOTE_PERSONAL_FIELDS = ("risk",)
 
 
 def user_may_erase(user) -> bool:
@@ -82,12 +83,17 @@ def _scrub_entry(entry: AuditEntry, redactor: Redactor) -> None:
     entry.additional_data = redactor.value(entry.additional_data)
 
 
-def _scrubber(customer_ct_id: int, document_ct_id: int, redactor: Redactor):
+def _scrubber(customer_ct_id: int, document_ct_id: int, redactor: Redactor,
+              quote_ct_id: int | None = None, unbound_quotes: frozenset = frozenset()):
     """Scrubs one entry about the customer's own records; False when it holds
-    nothing of theirs (then it is left as written)."""
+    nothing of theirs (then it is left as written). The risk answers of quotes
+    never bound go too."""
     def scrub(entry: AuditEntry) -> bool:
         before = chain.payload_digest(entry)
-        if entry.content_type_id == customer_ct_id:
+        if entry.content_type_id == quote_ct_id and entry.object_pk in unbound_quotes:
+            entry.changes = _scrub_changes(entry.changes, QUOTE_PERSONAL_FIELDS)
+            entry.serialized_data = None
+        elif entry.content_type_id == customer_ct_id:
             entry.object_repr = f"erased customer {_short(entry.object_pk)}"
             entry.changes = _scrub_changes(entry.changes, PERSONAL_FIELDS)
             entry.changes_text = ""
@@ -219,12 +225,23 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
                                          distinctive=distinctive)
         with disable_auditlog():  # the erasure entry below is this change's one entry
             customer = customer_anonymize(customer=customer)
+            # Risk answers of quotes that never became a policy go; a bound quote's
+            # answers are the rating basis of a contract the insurer must keep.
+            unbound = list(Quote.objects.select_for_update(of=("self",)).filter(
+                customer=customer, bound_policy__isnull=True).exclude(risk={}))
+            for quote in unbound:
+                quote.risk = {}
+                quote.save(update_fields=["risk", "updated_at"])
         customer_ct = ContentType.objects.get_for_model(Customer)
         document_ct = selectors.content_type_for("document")
         # Entries scrubbed before (by the erasure of someone they also named) are
         # scrubbed again: the latest erasure's seal is the one that counts.
         about = selectors.audit_entries_about_customer(customer, related=related).order_by("seq")
-        sealed = chain.redact(list(about), _scrubber(customer_ct.pk, document_ct.pk, full))
+        unbound_ids = frozenset(str(pk) for pk in Quote.objects.filter(
+            customer=customer, bound_policy__isnull=True).values_list("pk", flat=True))
+        sealed = chain.redact(list(about), _scrubber(
+            customer_ct.pk, document_ct.pk, full, quote_ct_id=selectors.content_type_for(
+                "quote").pk, unbound_quotes=unbound_ids))
         others = (AuditEntry.objects
                   .exclude(pk__in=selectors.audit_entries_about_customer(
                       customer, related=related).values("pk"))
@@ -247,6 +264,7 @@ def customer_erase(*, actor: User | None, customer: Customer, request=None) -> E
             data={
                 "documents_deleted": len(documents),
                 "policies_kept": len(related["policy"]),
+                "quotes_scrubbed": len(unbound),
                 "claims_kept": len(related["claim"]),
                 "free_text_scrubbed": scrubbed_text,
                 chain.REDACTIONS_KEY: sealed,
@@ -269,7 +287,8 @@ def customer_export_record(*, actor: User | None, customer: Customer, request=No
             instance=customer, action=AuditEntry.Action.EXPORT, actor=actor, request=request,
             object_repr=f"customer {_short(customer.pk)}",
             data={"schema_version": data["schema_version"], "counts": {
-                k: len(data[k]) for k in ("policies", "claims", "documents", "audit_entries")}},
+                k: len(data[k]) for k in ("policies", "quotes", "claims", "documents",
+                                          "audit_entries")}},
         )
     return data
 

@@ -192,14 +192,15 @@ class RowWriter:
         for f in model._meta.concrete_fields:
             if f in given or (f.primary_key and isinstance(f, models.AutoField)):
                 continue
-            if f.unique or f.primary_key:
+            if f.primary_key or (f.unique and not f.null):  # NULLs never clash
                 raise RuntimeError(f"Seeding does not know how to fill {model.__name__}.{f.name}.")
             extra.append(f)
         fields = given + extra
         constants = [f.get_default() for f in extra]
         converters = []
         for f in fields:
-            native = self.copy and type(f).__module__.startswith("django.db.models")
+            native = (self.copy and type(f).__module__.startswith("django.db.models")
+                      and not isinstance(f, models.JSONField))
             converters.append(None if native or f.name in prepared else self._converter(f))
         return fields, constants, converters
 
@@ -641,6 +642,9 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
         t = time.perf_counter()
         files.finish()
         timings["document_files_wait"] = time.perf_counter() - t
+        t = time.perf_counter()
+        counts.update(_underwriting(book, broker=first_broker, today=today))
+        timings["underwriting"] = time.perf_counter() - t
         _audit(seed=seed, size=size, counts=counts, actor=None)
     except BaseException:
         files.abort()  # the rows roll back: take their bytes out too
@@ -651,6 +655,66 @@ def _load(*, seed, size, password, today, progress) -> SeedResult:
 
 
 _PII_FIELDS = frozenset({"phone", "date_of_birth", "address"})
+
+# (policy type, coverage, risk answers) the demo quotes are made of.
+_DEMO_RISKS = (
+    ("auto", Decimal("20000"), {"vehicle_value": "24000", "annual_mileage": 9000,
+                                "prior_claims": 0}),
+    ("home", Decimal("350000"), {"rebuild_value": "320000", "construction": "masonry",
+                                 "flood_zone": False}),
+    ("life", Decimal("250000"), {"smoker": False}),
+    ("health", Decimal("50000"), {"smoker": True, "deductible": "1000"}),
+)
+
+
+def _underwriting(book: DemoBook, *, broker, today: datetime.date) -> dict[str, int]:
+    """The underwriting lifecycle on the first agency's book, through the services:
+    quotes in every status, bound and endorsed policies, renewals due (quoted by
+    renew_policies, and some further out for the 60/90-day lists)."""
+    from policies import services as uw
+    from policies.models import Endorsement, Quote
+
+    day = datetime.timedelta(days=1)
+    customers = [c for c in Customer.objects.filter(broker_id=broker.agency_id,
+                                                    erased_at__isnull=True).order_by("id")[:40]
+                 if c.date_of_birth is not None][:12]
+    if len(customers) < 6:
+        return {"quotes": 0, "endorsements": 0}
+
+    def quote(customer, n, *, start, on, declined=False):
+        kind, coverage, risk = _DEMO_RISKS[n % len(_DEMO_RISKS)]
+        if declined:
+            kind, coverage, risk = "auto", Decimal("20000"), {
+                "vehicle_value": "30000", "annual_mileage": 12000, "prior_claims": 5}
+        return uw.quote_create(actor=broker, customer_id=customer.pk, policy_type=kind,
+                               coverage_amount=coverage, start_date=start, risk=risk, today=on)
+
+    def bound(customer, n, *, start):
+        made = quote(customer, n, start=start, on=start)
+        if made.status != "open":  # outside the plan's appetite (the customer's age)
+            return None
+        return uw.quote_bind(actor=broker, quote=made, today=start,
+                             policy_numbers=book.policy_number)
+
+    for n, customer in enumerate(customers[:4]):  # open, one per product
+        quote(customer, n, start=today + (n + 3) * day, on=today)
+    quote(customers[4], 0, start=today + 5 * day, on=today, declined=True)
+    quote(customers[5], 1, start=today - 10 * day, on=today - 45 * day)  # lapses below
+    uw.quotes_expire(today=today)
+    for n, customer in enumerate(customers[:4]):  # bound this month, two endorsed
+        policy = bound(customer, n, start=today - (n + 2) * day)
+        if policy is not None and n < 2:
+            uw.endorsement_create(actor=broker, policy=policy, effective_date=today,
+                                  reason="Cover raised at the customer's request",
+                                  coverage_amount=policy.coverage_amount * Decimal("1.25"),
+                                  today=today)
+    for n, customer in enumerate(customers[4:10]):  # ending within 15 .. 75 days
+        ends = today + (15 + 12 * n) * day
+        bound(customer, n, start=ends - 364 * day)
+    uw.renew_policies(actor=None, days=30, today=today)
+    return {"quotes": Quote.objects.filter(customer__in=customers).count(),
+            "endorsements": Endorsement.objects.filter(
+                policy__customer__in=customers).count()}
 
 
 def _encrypt_pii(rows: list[tuple]) -> list[tuple]:

@@ -1,11 +1,11 @@
 from django.db.models import Avg, Count, QuerySet, Sum
 
 from accounts.models import User
-from policies.models import Policy, PolicyStatus
+from policies.models import Endorsement, Policy, PolicyStatus, Quote
 
 
 def policies_visible_to(user: User) -> QuerySet[Policy]:
-    qs = Policy.objects.select_related("customer")
+    qs = Policy.objects.select_related("customer", "rating_plan")
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
     if user.is_broker:
@@ -25,3 +25,28 @@ def policy_summary(*, user: User) -> list[dict]:
         .order_by("policy_type")
     )
     return list(rows)
+
+
+def quotes_visible_to(user: User) -> QuerySet[Quote]:
+    """Staff and integrators see every quote; a broker its agency's only."""
+    qs = Quote.objects.select_related("customer", "rating_plan", "bound_policy")
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.is_broker:
+        return qs.filter(agency_id=user.agency_id)
+    return qs
+
+
+def endorsements_of(policy: Policy) -> QuerySet[Endorsement]:
+    """A policy's endorsements, oldest first (the policy's visibility decides)."""
+    return Endorsement.objects.filter(policy=policy).order_by("sequence")
+
+
+def renewals_due(user: User, *, today, days: int) -> QuerySet[Policy]:
+    """Live policies the caller sees ending within `days` of `today`."""
+    import datetime
+
+    return (policies_visible_to(user)
+            .filter(status__in=[PolicyStatus.ACTIVE, PolicyStatus.PENDING],
+                    end_date__gte=today, end_date__lte=today + datetime.timedelta(days=days))
+            .order_by("end_date", "id"))

@@ -55,7 +55,8 @@ def test_status_change_and_cancellation_are_recorded(staff, agency):
     assert events["claim.status_changed"].data["status"] == "processing"
     policy.refresh_from_db()
     assert events["policy.cancelled"].data == {
-        **{k: (str(v) if v is not None else None) for k, v in PolicyOutput(policy).data.items()},
+        **{k: (str(v) if v is not None and not isinstance(v, int | dict) else v)
+           for k, v in PolicyOutput(policy).data.items()},
         "cancelled_at": events["policy.cancelled"].data["cancelled_at"],
         "created_at": events["policy.cancelled"].data["created_at"],
         "updated_at": events["policy.cancelled"].data["updated_at"],

@@ -49,11 +49,31 @@ def wipe():
     from auditlog.context import disable_auditlog
 
     from claims.models import ClaimApproval, ClaimNote, ClaimPayment, IdempotencyKey, ReserveChange
+    from policies.models import Endorsement, Quote
 
     with disable_auditlog():
+        Endorsement.objects.all().delete()
+        Quote.objects.update(renewal_of=None)  # quotes and policies refer to each other
+        Policy.objects.update(quote=None, renewal_of=None)
         for model in (Document, ClaimStatusChange, ClaimNote, ReserveChange, ClaimApproval,
-                      ClaimPayment, IdempotencyKey, Claim, Policy, Customer, User, Agency):
+                      ClaimPayment, IdempotencyKey, Claim, Policy, Quote, Customer, User,
+                      Agency):
             model.objects.all().delete()
+
+
+def test_seed_gives_the_underwriting_lifecycle():
+    from policies.models import Endorsement, Quote
+
+    seed(*ARGS)
+    statuses = set(Quote.objects.values_list("status", flat=True))
+    assert statuses == {"open", "declined", "expired", "bound"}
+    assert Quote.objects.filter(renewal_of__isnull=False).exists()
+    assert Endorsement.objects.exists()
+    assert Policy.objects.filter(version__gt=1).exists()
+    due = Policy.objects.filter(rating_plan__isnull=False, status="active",
+                                end_date__gt=TODAY + datetime.timedelta(days=30),
+                                end_date__lte=TODAY + datetime.timedelta(days=90))
+    assert due.exists()
 
 
 def test_seed_loads_a_consistent_book_with_one_audit_entry():

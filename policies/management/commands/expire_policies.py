@@ -2,11 +2,12 @@ import datetime
 
 from django.core.management.base import BaseCommand
 
-from policies.services import policies_refresh_status
+from policies.services import policies_refresh_status, quotes_expire
 
 
 class Command(BaseCommand):
-    help = "Expire lapsed policies and activate pending ones whose start date has come."
+    help = ("Expire lapsed policies, activate pending ones whose start date has come, "
+            "and expire open quotes past their validity.")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", type=datetime.date.fromisoformat, default=None,
@@ -17,3 +18,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Expired {counts['expired']} and activated {counts['activated']} policies."
         )
+        expired = quotes_expire(today=opts["date"])
+        self.stdout.write(f"Expired {expired} quotes.")

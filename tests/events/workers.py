@@ -77,6 +77,7 @@ class Worker:
             "REDIS_URL": "",
             "EVENTS_DELIVERY": "celery",
             "DEBUG": "off",
+            "TESTING": "true",  # the test process's keys (signing, field encryption)
             "SECRET_KEY": settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
             "WEBHOOK_ALLOW_PRIVATE_URLS": "true",

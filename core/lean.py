@@ -92,7 +92,10 @@ def _converter(field) -> Callable | None:
 class LeanRows:
     """The compiled row plan of one serializer class."""
 
-    def __init__(self, serializer_class, *, methods: Iterable[str] = ()):
+    def __init__(self, serializer_class, *, methods: Iterable[str] = (),
+                 columns: Iterable[str] = ()):
+        """`columns`: what the `methods` fields read from the row besides the fields'
+        own columns (e.g. a related row's attribute, ``"rating_plan__version"``)."""
         self.serializer_class = serializer_class
         serializer = serializer_class()
         self.fields = serializer.fields
@@ -114,6 +117,9 @@ class LeanRows:
             if column not in self.columns:
                 self.columns.append(column)
             self.plan.append((name, column, convert))
+        for column in columns:
+            if column not in self.columns:
+                self.columns.append(column)
 
     def rows(self, values: Iterable[dict], methods: dict[str, Callable] | None = None
              ) -> list[dict]:

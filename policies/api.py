@@ -263,7 +263,15 @@ class PolicyViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         "endorsements": ["policies.view_endorsement"],
     }
     # The list is read with .values() and shaped from PolicyOutput's own fields.
-    lean_rows = LeanRows(PolicyOutput)
+    lean_rows = LeanRows(PolicyOutput, methods=("rating_plan",),
+                         columns=("rating_plan_id", "rating_plan__version"))
+
+    def lean_methods(self, rows):
+        def rating_plan(row):
+            if row["rating_plan_id"] is None:
+                return None
+            return {"id": str(row["rating_plan_id"]), "version": row["rating_plan__version"]}
+        return {"rating_plan": rating_plan}
 
     def get_queryset(self):
         return selectors.policies_visible_to(self.request.user)

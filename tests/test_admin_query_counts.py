@@ -17,10 +17,11 @@ pytestmark = pytest.mark.django_db
 
 # session, user, the table's size estimate (core.pagination), the count, the page with
 # its joins, the sidebar's log and one more of the admin's own; customers add their
-# agency filter's choices; claims add the counts of their saved queues (one aggregate).
+# agency filter's choices; claims add the counts of their saved queues (one aggregate);
+# policies the page's renewal quotes (one query).
 EXPECTED = {
     "customers/customer": 8,
-    "policies/policy": 7,
+    "policies/policy": 8,
     "claims/claim": 8,
     "documents/document": 7,
     "compliance/auditentry": 7,

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from claims.models import ClaimStatus
 from claims.services import claim_transition
 from config.asgi import application
+from customers.services import customer_update
 from tests.conftest import requires_postgres, requires_redis
 from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory, UserFactory
 
@@ -316,9 +317,8 @@ async def test_a_claim_that_is_no_longer_visible_stops_sending(book, other_agenc
             "type"] == "subscribed"
 
     def move_customer():  # the customer changes agency: the claim leaves this broker's book
-        customer = claim.policy.customer
-        customer.broker = other_agency
-        customer.save(update_fields=["broker"])
+        customer_update(actor=book["staff"], customer=claim.policy.customer,
+                        data={"broker": other_agency})
 
     await database_sync_to_async(move_customer)()
     await database_sync_to_async(claim_transition)(

@@ -15,7 +15,7 @@ from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory, UserFa
 pytestmark = pytest.mark.django_db
 
 CLAIM_PAGE = 14
-ADMIN_LIST = 7  # with the estimated-size query of core.pagination
+ADMIN_LIST = 7
 API_LIST = 4
 
 
@@ -65,7 +65,8 @@ def test_admin_claim_list(client, agency, staff, claims):
     client.force_login(staff)
     client.get("/admin/claims/claim/")
     assert _count(client, "/admin/claims/claim/?queue=open") == ADMIN_LIST
-    assert _count(client, "/admin/claims/claim/") == ADMIN_LIST
+    # Unfiltered, the paginator first asks the table's size estimate (core.pagination).
+    assert _count(client, "/admin/claims/claim/") == ADMIN_LIST + 1
 
 
 @pytest.mark.parametrize("claims", [1, 30])

@@ -14,7 +14,8 @@ from tests.conftest import requires_postgres
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 BEFORE = [("claims", "0002_users_are_deactivated_not_deleted"),
-          ("accounts", "0003_user_authority_limit")]
+          ("accounts", "0003_user_authority_limit"),
+          ("policies", "0002_policy_agency")]
 AFTER = [("claims", "0003_claims_handling")]
 
 

@@ -284,28 +284,19 @@ def test_request_log_line_is_the_same_whatever_the_forwarding_headers(caplog):
 # --- the web process as the platforms start it ---------------------------------------------
 
 
-def _procfile_daphne_flags() -> list[str]:
-    """The options the Procfile gives daphne, less where it binds."""
-    import shlex
-
+def _procfile_server_command(port: int) -> str:
+    """The Procfile's web server command as a platform runs it (after collectstatic),
+    bound to 127.0.0.1:`port` with one worker."""
     from tests.ops.test_platform import procfile
 
-    words = shlex.split(procfile()["web"].split("daphne", 1)[1])
-    flags, skip = [], False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in ("-b", "--bind", "-p", "--port"):
-            skip = True
-        elif ":" not in word:  # not the application path
-            flags.append(word)
-    return flags
+    server = procfile()["web"].split("&&", 1)[-1].strip()
+    return (server.replace("0.0.0.0", "127.0.0.1").replace("$PORT", str(port))
+            .replace("${WEB_CONCURRENCY:-$(nproc)}", "1"))
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_procfile_server_does_not_let_x_forwarded_for_escape_the_lock(tmp_path):
-    """The probe's finding, end to end: daphne started with the Procfile's options,
+    """The probe's finding, end to end: the server started as the Procfile starts it,
     50 failures (here 3) from one address, then the right password with a forged
     X-Forwarded-For is still refused."""
     import json
@@ -325,7 +316,7 @@ def test_the_procfile_server_does_not_let_x_forwarded_for_escape_the_lock(tmp_pa
         def __init__(self):
             self.port = servers._free_port()
             self.url = f"http://127.0.0.1:{self.port}"
-            self.log_path = tmp_path / "daphne.log"
+            self.log_path = tmp_path / "web.log"
             env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
                    "DATABASE_URL": servers.database_url_for_tests(),
                    "REDIS_URL": os.environ.get("REDIS_URL", ""), "TESTING": "true",
@@ -333,9 +324,9 @@ def test_the_procfile_server_does_not_let_x_forwarded_for_escape_the_lock(tmp_pa
                    "STATIC_ROOT": str(servers.collected_static()), "LOG_LEVEL": "WARNING",
                    "LOCKOUT_IP_LIMIT": "3", "TRUSTED_PROXY_COUNT": "0"}
             self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+            env["PATH"] = f"{servers.DAPHNE.parent}:{env.get('PATH', '')}"
             self.process = subprocess.Popen(
-                [str(servers.DAPHNE), "-b", "127.0.0.1", "-p", str(self.port),
-                 *_procfile_daphne_flags(), "config.asgi:application"],
+                ["bash", "-c", "exec " + _procfile_server_command(self.port)],
                 cwd=servers.BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT)
             self._wait_ready()
 
@@ -369,10 +360,12 @@ def test_platform_files_set_the_count_their_platform_needs():
     render_vars = {var["key"]: var for var in platform.render_web()["envVars"]}
     assert render_vars["TRUSTED_PROXY_COUNT"]["value"] == "1"
     railway_start = platform.railway()["deploy"]["startCommand"]
-    assert "TRUSTED_PROXY_COUNT=${TRUSTED_PROXY_COUNT:-1} daphne" in railway_start
+    assert "TRUSTED_PROXY_COUNT=${TRUSTED_PROXY_COUNT:-1} uvicorn" in railway_start
     for command in (platform.procfile()["web"], railway_start,
                     platform.render_web()["startCommand"]):
-        assert "daphne" in command and "--proxy-headers" not in command
+        # uvicorn would otherwise take the peer from X-Forwarded-For itself
+        assert "--no-proxy-headers" in command
+        assert "--proxy-headers" not in command.replace("--no-proxy-headers", "")
 
 
 @pytest.mark.django_db

@@ -50,7 +50,10 @@ def database_url_for_tests() -> str:
 
 
 class DaphneServer:
-    def __init__(self, *, media_root: Path, log_path: Path, extra_env: dict | None = None):
+    def __init__(self, *, media_root: Path, log_path: Path, extra_env: dict | None = None,
+                 server: str = "daphne"):
+        """`server`: ``daphne`` (as `make run` serves) or ``uvicorn`` (as the Procfile's
+        web process does, one worker)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -68,8 +71,15 @@ class DaphneServer:
             **(extra_env or {}),
         })
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        if server == "uvicorn":
+            command = [str(DAPHNE.parent / "uvicorn"), "config.asgi:application",
+                       "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off",
+                       "--no-proxy-headers", "--no-access-log"]
+        else:
+            command = [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port),
+                       "config.asgi:application"]
         self.process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            command,
             cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()

@@ -43,8 +43,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathes
 
 @pytest.fixture
 def api_server(transactional_db, tmp_path):
+    # The server production runs (the Procfile's uvicorn): daphne answers a malformed
+    # multipart body itself, with a bare 400, before the application sees it.
     server = DaphneServer(
-        media_root=tmp_path / "media", log_path=tmp_path / "daphne.log",
+        server="uvicorn",
+        media_root=tmp_path / "media", log_path=tmp_path / "server.log",
         extra_env={
             # Tokens outlive the run; throttles and the login lockout stay on (429 is
             # part of the contract) but with room for the run's own request rate.

@@ -268,6 +268,7 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
         claim = get_object_or_404(
             self.get_queryset(request).select_related("policy__customer", "assignee",
                                                       "reported_by"), pk=object_id)
+        request.workspace_claim = claim  # get_object hands it to the admin: read once
         user = request.user
         pending = list(claim.approvals.filter(status=ApprovalStatus.PENDING)
                        .select_related("requested_by"))
@@ -290,6 +291,12 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, context)
 
+    def get_object(self, request, object_id, from_field=None):
+        claim = getattr(request, "workspace_claim", None)
+        if claim is not None and str(claim.pk) == str(object_id):
+            return claim
+        return super().get_object(request, object_id, from_field)
+
     def render_change_form(self, request, context, *args, **kwargs):
         context.update(show_save=False, show_save_and_continue=False,
                        show_save_and_add_another=False, show_delete_link=False)
@@ -308,8 +315,8 @@ class ClaimAdmin(DjangoObjectActions, admin.ModelAdmin):
             return None
         if may_wait and isinstance(result, ClaimApproval):
             self.message_user(
-                request, f"{result.amount:.2f} is above your authority limit "
-                f"({request.user.authority_limit:.2f}): approval requested from a second "
+                request, f"{money(result.amount)} is above your authority limit "
+                f"({money(request.user.authority_limit)}): approval requested from a second "
                 f"person.", messages.WARNING)
         else:
             self.message_user(request, success, messages.SUCCESS)

@@ -14,7 +14,7 @@ from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory, UserFa
 
 pytestmark = pytest.mark.django_db
 
-CLAIM_PAGE = 14
+CLAIM_PAGE = 13
 ADMIN_LIST = 7
 API_LIST = 4
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lockout, sockets, tokens
+from accounts import lockout, sockets
 from accounts.models import Agency, Role, TokenFamily, User
 from accounts.signals import refresh_token_reused
 from accounts.tokens import FAMILY_CLAIM
@@ -176,16 +176,13 @@ def _decode_refresh(refresh_token: str) -> dict:
 def token_family_revoke(*, family: TokenFamily, reason: str) -> None:
     """End a login: its current refresh token is blacklisted (every earlier one was
     at its rotation), the family is marked revoked, and its access tokens are
-    refused from now on (accounts.tokens)."""
+    refused once this commits (accounts.authentication reads the mark with the user)."""
     if family.revoked_at is None:
         family.revoked_at = timezone.now()
         family.revoked_reason = reason
         family.save(update_fields=["revoked_at", "revoked_reason"])
     if family.current_jti:
         _blacklist_jti(family.current_jti)
-    # At once, not after the commit: a thief's access token must stop now, and the
-    # mark is harmless should this transaction roll back (the login is suspect).
-    tokens.mark_family_revoked(family.pk)
 
 
 def auth_refresh(*, refresh_token: str, request=None) -> TokenPair:

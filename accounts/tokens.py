@@ -1,38 +1,27 @@
 """Revoked token families, as the access-token check sees them.
 
 A family's refresh tokens are checked against the database (accounts.models.
-TokenFamily). Its access tokens live at most ACCESS_TOKEN_LIFETIME and are checked
-on every API call and WebSocket connection, so their revocation is a mark in the
-shared cache for that long: one cache read per call, no query. If the cache is
-unreachable the mark cannot be read and such an access token keeps working until
-it expires (minutes); its family can still not be refreshed.
+TokenFamily) when they are exchanged. Its access tokens carry the family's id (the
+`fam` claim) and are checked on every API call and WebSocket connection in the same
+query that loads their user (accounts.authentication): a revoked login's access
+tokens stop working as soon as the revocation commits, in every process, with or
+without the cache.
 """
 
-import logging
-
-from django.core.cache import cache
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from django.db.models import Exists, OuterRef
 
 FAMILY_CLAIM = "fam"
 
-logger = logging.getLogger("insurance.auth")
 
+def family_revoked_expression(family_id):
+    """An SQL boolean: the family exists and is revoked (for the user's query)."""
+    from accounts.models import TokenFamily
 
-def _key(family_id: str) -> str:
-    return f"jwt:revoked-family:{family_id}"
-
-
-def mark_family_revoked(family_id) -> None:
-    timeout = int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) + 60
-    try:
-        cache.set(_key(str(family_id)), 1, timeout=timeout)
-    except Exception:  # noqa: BLE001 - the database revocation already holds
-        logger.warning("auth.family_mark_failed", extra={"event": "auth.family_mark_failed",
-                                                         "family_id": str(family_id)})
+    return Exists(TokenFamily.objects.filter(pk=family_id, user_id=OuterRef("pk"),
+                                             revoked_at__isnull=False))
 
 
 def family_revoked(family_id) -> bool:
-    try:
-        return bool(cache.get(_key(str(family_id))))
-    except Exception:  # noqa: BLE001 - see the module docstring
-        return False
+    from accounts.models import TokenFamily
+
+    return TokenFamily.objects.filter(pk=family_id, revoked_at__isnull=False).exists()

@@ -111,6 +111,30 @@ def test_logout_ends_the_login_access_token_included(broker):
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.TOKEN_REUSE).exists()
 
 
+def test_a_logged_out_access_token_stays_refused_without_the_cache(broker, settings):
+    """The revocation is read from the database with the user, so a cache that is
+    unreachable (or forgot everything) does not bring the login back."""
+    pair = _login(broker)
+    assert APIClient().post("/api/auth/logout", {"refresh_token": pair["refresh_token"]},
+                            format="json").status_code == 204
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    r = client.get("/api/customers")
+    assert r.status_code == 401
+    assert r.json()["code"] == "token_revoked"
+
+
+def test_another_users_revoked_family_does_not_revoke_this_token(broker, other_broker):
+    pair = _login(broker)
+    theirs = _login(other_broker)
+    assert APIClient().post("/api/auth/logout", {"refresh_token": theirs["refresh_token"]},
+                            format="json").status_code == 204
+    assert _api_status(pair["access_token"]) == 200
+    assert _api_status(theirs["access_token"]) == 401
+
+
 def test_a_token_from_before_families_still_refreshes_into_one(broker):
     legacy = RefreshToken.for_user(broker)
     r = _refresh(str(legacy))

@@ -42,10 +42,26 @@ def _is_free_text(flt) -> bool:
     return type(flt) is django_filters.CharFilter
 
 
+def _asks_for_none(filterset_class, params) -> bool:
+    """No parameter of the request names one of the filters (or a suffixed form of
+    one, as range filters use) and none is required: the filter set would change
+    nothing, so building and validating its form can be skipped. A filter set that
+    filters on its own (its `filter_queryset` or `qs` overridden) is always built."""
+    names = filterset_class.base_filters
+    if (filterset_class.filter_queryset is not django_filters.FilterSet.filter_queryset
+            or filterset_class.qs is not django_filters.FilterSet.qs
+            or any(flt.extra.get("required") for flt in names.values())):
+        return False
+    return not any(param.startswith(name) for param in params for name in names)
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, with blank values refused for every typed filter."""
 
     def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or _asks_for_none(filterset_class, request.query_params):
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

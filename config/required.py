@@ -12,7 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_UNIQUE_CHARACTERS = 5
 MIN_JWT_KEY_LENGTH = 32
-POSTGRES_ENGINES = ("django.db.backends.postgresql", "django_prometheus.db.backends.postgresql")
+POSTGRES_ENGINES = ("django.db.backends.postgresql", "django_prometheus.db.backends.postgresql",
+                    "core.db.postgresql")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 

@@ -136,7 +136,8 @@ except ValueError as exc:
 
     raise ImproperlyConfigured(f"DATABASE_URL is invalid: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    # django-prometheus's backend (query metrics) with a cheaper pool check (core.db)
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
     if env.bool("DB_POOL", default=True):
         # psycopg 3's own pool; persistent connections must stay off with it.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -8,17 +8,7 @@ tokens stop working as soon as the revocation commits, in every process, with or
 without the cache.
 """
 
-from django.db.models import Exists, OuterRef
-
 FAMILY_CLAIM = "fam"
-
-
-def family_revoked_expression(family_id):
-    """An SQL boolean: the family exists and is revoked (for the user's query)."""
-    from accounts.models import TokenFamily
-
-    return Exists(TokenFamily.objects.filter(pk=family_id, user_id=OuterRef("pk"),
-                                             revoked_at__isnull=False))
 
 
 def family_revoked(family_id) -> bool:

@@ -29,7 +29,7 @@ from claims.models import (
     is_overdue,
 )
 from core.fields import DateField, MoneyField
-from core.lean import LeanListMixin, LeanRows
+from core.lean import LeanListMixin, LeanRows, decimal_text
 
 
 class ClaimDocumentOutput(serializers.Serializer):
@@ -46,6 +46,7 @@ class ClaimDocumentOutput(serializers.Serializer):
 
 
 _INCURRED = serializers.DecimalField(max_digits=15, decimal_places=2)  # reserve + paid
+_incurred_text = decimal_text(_INCURRED)
 
 
 class ClaimOutput(serializers.ModelSerializer):
@@ -261,7 +262,7 @@ class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return {
             "documents": lambda row: documents.get(row["id"], []),
             "overdue": lambda row: is_overdue(row["sla_due_at"], now),
-            "incurred": lambda row: _INCURRED.to_representation(row["reserve"] + row["paid"]),
+            "incurred": lambda row: _incurred_text(row["reserve"] + row["paid"]),
         }
 
     @extend_schema(request=ClaimCreateInput, responses={201: ClaimOutput})

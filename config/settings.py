@@ -247,7 +247,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="300/minute"),
         "user": env.str("THROTTLE_USER", default="3000/minute"),
     },
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
     # JSON everywhere, bounded (core.parsers); the document upload takes multipart
     # (documents/api.py).
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],

@@ -26,6 +26,7 @@ the response is rendered in the view's own thread (no extra hand-off on ASGI).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -68,6 +69,23 @@ def _iso_datetime(field) -> Callable | None:
     return convert
 
 
+def decimal_text(field: f.DecimalField) -> Callable:
+    """DRF's DecimalField output for a Decimal, without its quantize when the value
+    already has the field's decimal places (a NUMERIC(p, s) column's values do)."""
+    exponent = -field.decimal_places if field.decimal_places is not None else None
+    full = field.to_representation
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if not coerce or field.localize or exponent is None:
+        return full
+
+    def convert(value):
+        if type(value) is Decimal and value.as_tuple().exponent == exponent:
+            return format(value, "f")
+        return full(value)
+
+    return convert
+
+
 def _converter(field) -> Callable | None:
     """How a non-None column value becomes the field's output; None if the plan
     cannot produce the field from a column."""
@@ -78,6 +96,8 @@ def _converter(field) -> Callable | None:
         return _str
     if kind in (f.IntegerField,):
         return int
+    if kind is f.DecimalField:
+        return decimal_text(field)
     if isinstance(field, relations.PrimaryKeyRelatedField) and field.pk_field is None:
         # The related row's pk as the column holds it (JSON encodes a UUID as a string).
         return _same

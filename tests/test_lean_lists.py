@@ -84,3 +84,17 @@ def test_a_field_without_a_column_falls_back_to_the_serializer():
         inner = PolicyOutput()
 
     assert not LeanRows(Nested).supported
+
+
+@pytest.mark.parametrize("value", [Decimal("1234.50"), Decimal("0.00"), Decimal("5"),
+                                   Decimal("1.005"), Decimal("-12.30"), Decimal("1E+3")])
+def test_decimal_text_is_drfs_decimal_output(value):
+    from rest_framework import serializers
+
+    from core.lean import decimal_text
+
+    field = serializers.DecimalField(max_digits=14, decimal_places=2)
+    assert decimal_text(field)(value) == field.to_representation(value)
+    as_number = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                         coerce_to_string=False)
+    assert decimal_text(as_number)(value) == as_number.to_representation(value)

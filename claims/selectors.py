@@ -20,6 +20,7 @@ from claims.models import (
     ReserveChange,
 )
 from core.formatting import money
+from core.lean import rows_of
 from customers.selectors import customers_visible_to
 from policies.selectors import policies_visible_to
 
@@ -249,4 +250,4 @@ def claim_documents_values(*, claim_ids, columns) -> list[dict]:
     """The documents of these claims as `.values()` rows, in the documents' own order
     (the same rows and order as a prefetch of `claim.documents`)."""
     document = Claim._meta.get_field("documents").related_model
-    return list(document._default_manager.filter(claim_id__in=claim_ids).values(*columns))
+    return rows_of(document, key="claim_id", values=claim_ids, columns=columns)

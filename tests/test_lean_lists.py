@@ -98,3 +98,25 @@ def test_decimal_text_is_drfs_decimal_output(value):
     as_number = serializers.DecimalField(max_digits=14, decimal_places=2,
                                          coerce_to_string=False)
     assert decimal_text(as_number)(value) == as_number.to_representation(value)
+
+
+def test_rows_of_reads_what_the_orm_reads_in_the_models_order(book):
+    from core.lean import _rows_of_sql, rows_of
+
+    claim_ids = list(Document.objects.values_list("claim_id", flat=True).distinct())
+    columns = ("claim_id", "id", "filename", "size", "uploaded_at")
+    assert _rows_of_sql(Document, "claim_id", columns) is not None
+    assert rows_of(Document, key="claim_id", values=claim_ids, columns=columns) == list(
+        Document.objects.filter(claim_id__in=claim_ids).values(*columns))
+    assert rows_of(Document, key="claim_id", values=[], columns=columns) == []
+
+
+def test_rows_of_leaves_to_the_orm_what_it_cannot_write():
+    from core.lean import _rows_of_sql
+
+    from customers.models import Customer
+
+    assert _rows_of_sql(Document, "claim_id", ("claim__status",)) is None  # a join
+    assert _rows_of_sql(Document, "claim_id", ("nope",)) is None
+    encrypted = [f.name for f in Customer._meta.concrete_fields if hasattr(f, "from_db_value")]
+    assert encrypted and _rows_of_sql(Customer, "broker_id", (encrypted[0],)) is None

@@ -18,11 +18,29 @@ from __future__ import annotations
 import logging
 import math
 
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import throttling
 
 from core.proxy import client_ip
 
 logger = logging.getLogger("insurance.cache")
+
+
+_shared = (None, None)
+
+
+def _process_cache():
+    """The default cache backend, one per process (rebuilt if the CACHES setting is
+    replaced). Django keeps a backend per context, and the ASGI handler serves each
+    request in a new one, so `django.core.cache.cache` builds a new backend (options
+    parsed, client made) on every request; the backends are thread-safe."""
+    global _shared
+    conf, backend = _shared
+    if conf is not settings.CACHES:
+        backend = caches.create_connection(DEFAULT_CACHE_ALIAS)
+        _shared = (settings.CACHES, backend)
+    return backend
 
 
 def _redis_client(cache):
@@ -31,6 +49,10 @@ def _redis_client(cache):
 
 
 class WindowCounterMixin:
+    @property
+    def cache(self):
+        return _process_cache()
+
     def get_ident(self, request):
         return client_ip(request)
 

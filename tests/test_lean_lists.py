@@ -113,7 +113,6 @@ def test_rows_of_reads_what_the_orm_reads_in_the_models_order(book):
 
 def test_rows_of_leaves_to_the_orm_what_it_cannot_write():
     from core.lean import _rows_of_sql
-
     from customers.models import Customer
 
     assert _rows_of_sql(Document, "claim_id", ("claim__status",)) is None  # a join

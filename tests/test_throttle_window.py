@@ -87,3 +87,13 @@ def test_redis_unreachable_lets_the_request_through(user, monkeypatch):
     assert not _throttle(clock, rate="1/minute").allow_request(_request(user), None)
     monkeypatch.setattr(throttling, "_redis_client", lambda cache: Down())
     assert _throttle(clock, rate="1/minute").allow_request(_request(user), None)
+
+
+def test_the_throttles_backend_is_built_once_per_process_not_per_request(settings):
+    import contextvars
+
+    first = throttling._process_cache()
+    # a new context, as the ASGI handler gives each request, gets the same backend
+    assert contextvars.Context().run(throttling._process_cache) is first
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert type(throttling._process_cache()).__name__ == "DummyCache"

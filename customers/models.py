@@ -59,9 +59,14 @@ class Customer(models.Model):
         ]
 
     def __str__(self):
-        if self.erased_at:
-            return f"Erased customer {str(self.pk)[:8]}"
-        return f"{self.first_name} {self.last_name}"
+        return self.display_name(self.pk, self.first_name, self.last_name, self.erased_at)
+
+    @staticmethod
+    def display_name(pk, first_name: str, last_name: str, erased_at) -> str:
+        """How a customer is named on every page (an erased one has no name left)."""
+        if erased_at:
+            return f"Erased customer {str(pk)[:8]}"
+        return f"{first_name} {last_name}"
 
     @property
     def is_erased(self) -> bool:

@@ -113,3 +113,19 @@ def test_detail_lists_policies_and_claims(portal, claim):
     assert claim.policy.policy_number in body
     assert claim.claim_number in body
     assert f'data-live-claim="{claim.pk}"' in body
+
+
+def test_the_lists_name_an_erased_customer_as_erased_and_hide_the_email(portal, agency):
+    from django.utils import timezone
+
+    from tests.factories import ClaimFactory
+
+    gone = CustomerFactory(broker=agency, first_name="Vera", last_name="Gone",
+                           email="vera.gone@example.test", erased_at=timezone.now())
+    ClaimFactory(policy=PolicyFactory(customer=gone))
+    customers = portal.get("/portal/customers/").content.decode()
+    claims = portal.get("/portal/claims/").content.decode()
+    for page in (customers, claims):
+        assert f"Erased customer {str(gone.pk)[:8]}" in page
+        assert "Vera" not in page and "vera.gone@example.test" not in page
+    assert f'href="/portal/customers/{gone.pk}/"' in customers

@@ -1,12 +1,18 @@
 import uuid
 from functools import cache
 
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.tokens import FAMILY_CLAIM
+
+
+@cache
+def _field_names(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
 
 
 @cache
@@ -43,11 +49,16 @@ class BearerJWTAuthentication(JWTAuthentication):
         except ValueError as exc:
             raise InvalidToken({"detail": "The token's user or login is not recognised.",
                                 "code": "token_not_valid"}) from exc
-        user = next(iter(self.user_model.objects.raw(_user_sql(self.user_model),
-                                                     [family, user_id])), None)
-        if user is None:
+        model = self.user_model
+        db = router.db_for_read(model)
+        with connections[db].cursor() as cursor:
+            cursor.execute(_user_sql(model), [family, user_id])
+            row = cursor.fetchone()
+        if row is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
-        if user.login_revoked:
+        *values, login_revoked = row
+        user = model.from_db(db, _field_names(model), values)
+        if login_revoked:
             raise InvalidToken({"detail": "This token's login was revoked.",
                                 "code": "token_revoked"})
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:

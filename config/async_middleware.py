@@ -119,7 +119,13 @@ class MessageMiddleware(InlineHooks, _Messages):
 
 
 class CSPMiddleware(InlineHooks, _CSP):
-    pass
+    """django-csp's policy on pages; a JSON response (the API's) is not a document a
+    browser renders, so it is left without one instead of paying to build it."""
+
+    def process_response(self, request, response):
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        return super().process_response(request, response)
 
 
 class WhiteNoiseMiddleware(_WhiteNoise):

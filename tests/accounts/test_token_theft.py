@@ -254,3 +254,15 @@ def test_a_signed_token_with_a_malformed_family_is_refused_not_an_error(broker):
     assert _refresh(str(token)).status_code == 401
     with pytest.raises(services.BadCredentials):
         services.auth_logout(refresh_token=str(token))
+
+
+def test_the_authenticated_user_is_the_user_as_the_orm_reads_it(broker):
+    from accounts.authentication import BearerJWTAuthentication
+
+    auth = BearerJWTAuthentication()
+    access = _login(broker)["access_token"]
+    user = auth.get_user(auth.get_validated_token(access.encode()))
+    expected = type(broker).objects.get(pk=broker.pk)
+    for field in type(broker)._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(expected, field.attname), field.name
+    assert not user._state.adding and user._state.db == "default"

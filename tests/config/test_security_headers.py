@@ -89,3 +89,12 @@ async def test_security_headers_async(monkeypatch, token, method, path, options,
     client = AsyncClient(raise_request_exception=False)
     response = await _request(client, method, path, options, token)
     _assert_headers(response, status, page)
+
+
+@pytest.mark.django_db
+def test_api_json_carries_no_page_policy_but_a_page_does(broker_client, client):
+    api = broker_client.get("/api/customers")
+    assert api["Content-Type"] == "application/json"
+    assert "Content-Security-Policy" not in api
+    page = client.get("/portal/login/")
+    assert "default-src 'self'" in page["Content-Security-Policy"]

@@ -33,6 +33,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8850
 BASE = f"http://127.0.0.1:{PORT}"
+SERVER_LOG = "/tmp/ws_fanout-server.log"
 
 
 def http(method, path, token=None, body=None):
@@ -63,6 +64,20 @@ def server_cpu(proc):
     return total
 
 
+def server_warnings() -> str:
+    """The server's warnings and errors during the run, by event (a lost event says why)."""
+    found: dict[str, int] = {}
+    for line in Path(SERVER_LOG).read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("level") in ("WARNING", "ERROR"):
+            key = record.get("event") or record.get("message", "?")
+            found[key] = found.get(key, 0) + 1
+    return ", ".join(f"{key} x{n}" for key, n in sorted(found.items())) or "none"
+
+
 def ended_reason(ended) -> str:
     return repr(next(result for result in ended if result is not None))[:200]
 
@@ -84,7 +99,7 @@ async def main():
     env = {**os.environ, "PORT": str(PORT), "WEB_CONCURRENCY": str(args.workers)}
     server = subprocess.Popen(["bash", "-c", f"exec {Path(sys.executable).parent}/{web}"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open("/tmp/ws_fanout-server.log", "w"),  # noqa: SIM115
+                              stderr=open(SERVER_LOG, "w"),  # noqa: SIM115
                               start_new_session=True)
     try:
         for _ in range(900):
@@ -160,7 +175,8 @@ async def main():
               f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms; server CPU {cpu:.2f}s "
               f"({cpu * 1000 / max(1, len(latencies)):.3f} ms per event delivered); "
               f"{args.subscribers} sockets opened and subscribed in {setup:.1f}s"
-              + (f"; {broken} sockets failed ({ended_reason(ended)})" if broken else ""))
+              + (f"; {broken} sockets failed ({ended_reason(ended)})" if broken else "")
+              + f"; server warnings: {server_warnings()}")
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)

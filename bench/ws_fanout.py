@@ -118,7 +118,7 @@ async def main():
             "incident_date": min(day, datetime.date.today()).isoformat()})["id"]
             for _ in range(args.claims)]
         arrivals: dict[tuple, float] = {}
-        ready = asyncio.Event()
+        ready, measuring = asyncio.Event(), asyncio.Event()
         subscribed = 0
 
         opening = asyncio.Semaphore(args.connecting)
@@ -137,6 +137,7 @@ async def main():
                 subscribed += 1
                 if subscribed == args.subscribers:
                     ready.set()
+                await measuring.wait()  # the 30 s wait for each event starts with the changes
                 expected = 2 * len(claims)
                 got = 0
                 try:
@@ -154,6 +155,7 @@ async def main():
         await asyncio.wait_for(ready.wait(), 300)
         setup = time.perf_counter() - started
         cpu0 = server_cpu(server)
+        measuring.set()
         sent: dict[tuple, float] = {}
         for claim_id in claims:
             for status in ("processing", "approved"):

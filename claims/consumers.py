@@ -25,7 +25,6 @@ layer answers again, re-joins its groups, so live status resumes without a recon
 
 import asyncio
 import json
-import logging
 import uuid
 import weakref
 
@@ -46,8 +45,6 @@ from core.live import LocalGroups
 CLOSE_UNAUTHENTICATED = 4401
 _HANDED_OVER = {"claim.event", SESSION_ENDED}  # by fan_out, through the socket's inbox
 MAX_SUBSCRIPTIONS = 500
-
-logger = logging.getLogger("insurance.claims")
 
 
 def _audience(pairs: set[tuple]) -> tuple[dict, set[tuple]]:

@@ -21,6 +21,7 @@ logger = logging.getLogger("insurance.live")
 PUBLISH_TIMEOUT = 1.0
 GROUP_KEY = "group"
 RETRY_MIN_SECONDS = 0.25
+MEMBERSHIP_ATTEMPTS = 2
 RETRY_MAX_SECONDS = 5.0
 
 
@@ -109,11 +110,14 @@ class LocalGroups:
                 self.receiver = self.repairer = None
 
     async def _membership(self, method: str, group: str) -> None:
-        try:
-            await asyncio.wait_for(getattr(self.layer, method)(group, self.channel),
-                                   timeout=PUBLISH_TIMEOUT)
-        except Exception:  # noqa: BLE001 - Redis down or hanging: rejoin when it is back
-            self._broken()
+        for attempt in range(MEMBERSHIP_ATTEMPTS):  # a slow moment is not an outage
+            try:
+                await asyncio.wait_for(getattr(self.layer, method)(group, self.channel),
+                                       timeout=PUBLISH_TIMEOUT)
+                return
+            except Exception:  # noqa: BLE001 - Redis down or hanging: rejoin when back
+                if attempt == MEMBERSHIP_ATTEMPTS - 1:
+                    self._broken()
 
     # --- the layer failing and coming back ----------------------------------------------
 

@@ -4,10 +4,11 @@ Usage (on the perf harness's database and Redis db, after ../shared/perf/p1.sh h
 seeded it; starts the Procfile's web process itself on port 8850):
     source ../shared/perf/env.sh && export BROKER_EMAIL BROKER_PASSWORD && \
         $VENV/bin/python bench/ws_fanout.py \
-        [--subscribers 500] [--claims 10] [--workers 2]
+        [--subscribers 500] [--claims 10] [--workers 2] [--connecting 50]
 
-Every subscriber connects (`/ws/claims/?token=`), spread by the kernel over the
-worker processes, and subscribes to the same `--claims` new claims; then a staff
+Every subscriber connects (`/ws/claims/?token=`; at most `--connecting` sockets
+opening at once), spread by the kernel over the worker processes, and subscribes to
+the same `--claims` new claims; then a staff
 user moves each claim pending -> processing -> approved through `PATCH /api/claims/{id}`
 (2 x claims status changes, each delivered to every subscriber: 500 x 20 = 10,000
 events). Latency is from the PATCH's response to each event's arrival; it prints
@@ -32,6 +33,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8850
 BASE = f"http://127.0.0.1:{PORT}"
+SERVER_LOG = "/tmp/ws_fanout-server.log"
 
 
 def http(method, path, token=None, body=None):
@@ -62,11 +64,31 @@ def server_cpu(proc):
     return total
 
 
+def server_warnings() -> str:
+    """The server's warnings and errors during the run, by event (a lost event says why)."""
+    found: dict[str, int] = {}
+    for line in Path(SERVER_LOG).read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("level") in ("WARNING", "ERROR"):
+            key = record.get("event") or record.get("message", "?")
+            found[key] = found.get(key, 0) + 1
+    return ", ".join(f"{key} x{n}" for key, n in sorted(found.items())) or "none"
+
+
+def ended_reason(ended) -> str:
+    return repr(next(result for result in ended if result is not None))[:200]
+
+
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=500)
     ap.add_argument("--claims", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--connecting", type=int, default=50,
+                    help="sockets opening and subscribing at once (the set-up, not measured)")
     args = ap.parse_args()
     staff_email, password = "perf.staff@demo.example", "Perf!Staff2026x"
     subprocess.run([sys.executable, "manage.py", "create_user", "--email", staff_email,
@@ -77,7 +99,7 @@ async def main():
     env = {**os.environ, "PORT": str(PORT), "WEB_CONCURRENCY": str(args.workers)}
     server = subprocess.Popen(["bash", "-c", f"exec {Path(sys.executable).parent}/{web}"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open("/tmp/ws_fanout-server.log", "w"),  # noqa: SIM115
+                              stderr=open(SERVER_LOG, "w"),  # noqa: SIM115
                               start_new_session=True)
     try:
         for _ in range(900):
@@ -96,21 +118,26 @@ async def main():
             "incident_date": min(day, datetime.date.today()).isoformat()})["id"]
             for _ in range(args.claims)]
         arrivals: dict[tuple, float] = {}
-        ready = asyncio.Event()
+        ready, measuring = asyncio.Event(), asyncio.Event()
         subscribed = 0
+
+        opening = asyncio.Semaphore(args.connecting)
 
         async def subscriber(n):
             nonlocal subscribed
+            await opening.acquire()  # sockets open a few at a time, not in one burst
             async with websockets.connect(
                     f"ws://127.0.0.1:{PORT}/ws/claims/?token={broker}",
-                    origin="http://127.0.0.1", max_queue=None) as ws:
+                    origin="http://127.0.0.1", max_queue=None, open_timeout=60) as ws:
                 for claim_id in claims:
                     await ws.send(json.dumps({"type": "subscribe", "claim_id": claim_id}))
                 for _ in claims:
                     assert json.loads(await ws.recv())["type"] == "subscribed"
+                opening.release()
                 subscribed += 1
                 if subscribed == args.subscribers:
                     ready.set()
+                await measuring.wait()  # the 30 s wait for each event starts with the changes
                 expected = 2 * len(claims)
                 got = 0
                 try:
@@ -123,9 +150,12 @@ async def main():
                 except TimeoutError:
                     pass
 
+        started = time.perf_counter()
         tasks = [asyncio.create_task(subscriber(n)) for n in range(args.subscribers)]
-        await asyncio.wait_for(ready.wait(), 120)
+        await asyncio.wait_for(ready.wait(), 300)
+        setup = time.perf_counter() - started
         cpu0 = server_cpu(server)
+        measuring.set()
         sent: dict[tuple, float] = {}
         for claim_id in claims:
             for status in ("processing", "approved"):
@@ -133,7 +163,8 @@ async def main():
                                         {"status": status})
                 sent[(claim_id, status)] = time.perf_counter()
                 await asyncio.sleep(0.05)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ended = await asyncio.gather(*tasks, return_exceptions=True)
+        broken = sum(result is not None for result in ended)  # closed or failed sockets
         cpu = server_cpu(server) - cpu0
         latencies = sorted((arrivals[key] - sent[key[1:]]) * 1000 for key in arrivals
                            if key[1:] in sent)
@@ -144,7 +175,10 @@ async def main():
               f"status changes: {len(latencies)}/{expected} events, lost {lost}; "
               f"PATCH response -> event p50 {statistics.median(latencies):.1f} ms, "
               f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms; server CPU {cpu:.2f}s "
-              f"({cpu * 1000 / max(1, len(latencies)):.3f} ms per event delivered)")
+              f"({cpu * 1000 / max(1, len(latencies)):.3f} ms per event delivered); "
+              f"{args.subscribers} sockets opened and subscribed in {setup:.1f}s"
+              + (f"; {broken} sockets failed ({ended_reason(ended)})" if broken else "")
+              + f"; server warnings: {server_warnings()}")
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)

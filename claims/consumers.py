@@ -8,18 +8,27 @@ server process when the channel layer is Redis.
 The socket follows the sign-in: it joins its user's group (accounts.sockets) and
 closes with 4401 when that user signs out. Each event is delivered only after the
 visibility selector still shows the claim to a still-active user; otherwise the
-subscription is dropped.
+subscription is dropped (or, for a user gone or deactivated, the socket closed).
+
+Fan-out costs per process, not per socket: the sockets of a server process join
+their groups through that process's core.live.LocalGroups, so an event reaches the
+process once; fan_out then reads, once, whether each of its subscribers still sees
+the claim (the users as the database has them now, then the claim's agency: two
+queries, whatever the number of sockets), encodes the event once and hands it to
+each socket. Subscribing asks the same question; the questions of sockets that
+subscribe at about the same moment are answered by one read (_Checks).
 
 A channel layer that fails (Redis unreachable) does not end the socket: it keeps
-answering pings, retries the layer with a back-off, and once the layer answers
-again re-joins its groups, so live status resumes without a reconnect.
+answering pings while the process retries the layer with a back-off and, once the
+layer answers again, re-joins its groups, so live status resumes without a reconnect.
 """
 
 import asyncio
 import json
-import logging
 import uuid
+import weakref
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -27,33 +36,76 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
 from accounts.models import User
-from accounts.sockets import user_group
+from accounts.sockets import SESSION_ENDED, user_group
 from claims.events import claim_group, claim_staff_group
-from claims.selectors import claims_visible_to
+from claims.selectors import claims_visible_among
 from claims.services import user_sees_internal_notes
+from core.live import LocalGroups
 
 CLOSE_UNAUTHENTICATED = 4401
+_HANDED_OVER = {"claim.event", SESSION_ENDED}  # by fan_out, through the socket's inbox
 MAX_SUBSCRIPTIONS = 500
-LAYER_RETRY_MAX_SECONDS = 5.0
-
-logger = logging.getLogger("insurance.claims")
 
 
-def _may_see(user, claim_id: uuid.UUID) -> bool:
-    if user.is_integrator and not user.has_perm("claims.view_claim"):
-        return False
-    return claims_visible_to(user).filter(pk=claim_id).exists()
+def _audience(pairs: set[tuple]) -> tuple[dict, set[tuple]]:
+    """For (user pk, claim pk) pairs: the users as the database has them now (absent
+    when gone or deactivated) and the pairs where the user may still see the claim
+    (claims_visible_to's rule; an integrator also needs claims.view_claim)."""
+    users = {user.pk: user for user in User.objects.select_related("agency").filter(
+        pk__in={user_id for user_id, _ in pairs}, is_active=True)}
+    allowed = [user for user in users.values()
+               if not user.is_integrator or user.has_perm("claims.view_claim")]
+    visible = claims_visible_among(allowed, {claim_id for _, claim_id in pairs})
+    return users, visible & pairs
 
 
-@database_sync_to_async
-def _claim_visible(user, claim_id: uuid.UUID) -> bool:
-    return _may_see(user, claim_id)
+class _Checks:
+    """The subscribe checks of one event loop (one server process), batched: every
+    question asked before the batch's read starts is answered by that read, so each
+    answer still reflects the database after the question was asked."""
+
+    def __init__(self):
+        self.pairs: set[tuple] = set()
+        self.answer: asyncio.Future | None = None
+        self.tasks: set[asyncio.Task] = set()
+
+    async def ask(self, user_id, claim_id: uuid.UUID):
+        """(the user now or None, whether they still see the claim)."""
+        if self.answer is None:
+            self.answer = asyncio.get_running_loop().create_future()
+            task = asyncio.ensure_future(self._read())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        answer = self.answer
+        self.pairs.add((user_id, claim_id))
+        users, visible = await asyncio.shield(answer)
+        return users.get(user_id), (user_id, claim_id) in visible
+
+    async def _read(self):
+        await asyncio.sleep(0)  # the sockets asking at the same moment join this read
+        pairs, answer = self.pairs, self.answer
+        self.pairs, self.answer = set(), None  # later questions wait for the next read
+        try:
+            result = await database_sync_to_async(_audience)(pairs)
+        except asyncio.CancelledError:
+            answer.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every waiter sees the failure
+            answer.set_exception(exc)
+            answer.exception()  # retrieved: no "never retrieved" noise if none waits
+            return
+        answer.set_result(result)
 
 
-@database_sync_to_async
-def _current_user(user_id):
-    """The socket's user as the database has it now; None when gone or deactivated."""
-    return User.objects.select_related("agency").filter(pk=user_id, is_active=True).first()
+_checks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Checks]" = (
+    weakref.WeakKeyDictionary())
+
+
+def _checks_here() -> _Checks:
+    loop = asyncio.get_running_loop()
+    if loop not in _checks:
+        _checks[loop] = _Checks()
+    return _checks[loop]
 
 
 def _parse_claim_id(value) -> uuid.UUID | None:
@@ -65,64 +117,83 @@ def _parse_claim_id(value) -> uuid.UUID | None:
         return None
 
 
+def _outgoing(event: dict) -> dict | None:
+    """A channel-layer claim event as the client receives it (API.md)."""
+    kind = event.get("type")
+    if kind == "claim.status":
+        return {"type": kind, "claim_id": event["claim_id"],
+                "claim_number": event["claim_number"], "status": event["status"],
+                "previous_status": event["previous_status"],
+                "updated_at": event["updated_at"]}
+    if kind == "claim.note":
+        return {"type": kind, "claim_id": event["claim_id"], "note": event["note"]}
+    if kind == "claim.financials":
+        return {"type": kind, "claim_id": event["claim_id"], "reserve": event["reserve"],
+                "paid": event["paid"], "incurred": event["incurred"]}
+    return None
+
+
 class ClaimStatusConsumer(AsyncWebsocketConsumer):
-    # --- the channel layer, kept alive through a Redis outage ------------------------
+    # --- group messages, through the process's LocalGroups -----------------------------
 
     async def __call__(self, scope, receive, send):
-        """AsyncConsumer.__call__, with a channel-layer receive that survives the layer
-        failing instead of taking the socket down with it."""
+        """AsyncConsumer.__call__, with the socket's inbox (filled by fan_out) in place
+        of a channel-layer channel of its own."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.layer_ok = True
+        self.local_groups = (LocalGroups.here(self.channel_layer)
+                             if self.channel_layer is not None else None)
+        self.joined: set[str] = set()
+        self.inbox: asyncio.Queue = asyncio.Queue()
         self.base_send = send
-        handlers = [receive]
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            handlers.append(self._layer_receive)
         try:
-            await await_many_dispatch(handlers, self.dispatch)
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
         except StopConsumer:
             pass
+        finally:
+            for group in list(self.joined):
+                await self._leave(group)
 
-    def _groups(self) -> list[str]:
-        groups = [claim_group(key) for key in getattr(self, "subscriptions", ())]
-        if getattr(self, "sees_internal", False):
-            groups += [claim_staff_group(key) for key in self.subscriptions]
-        if hasattr(self, "user"):
-            groups.append(user_group(self.user.pk))
-        return groups
+    async def dispatch(self, message):
+        """Channels' dispatch sends every message to the database thread first (to close
+        stale connections): one hop per socket per event, all of a process's sockets
+        queueing on that one thread. What fan_out hands over needs no connection, and
+        a handler that reads uses database_sync_to_async, which closes them itself."""
+        if message["type"] in _HANDED_OVER:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
 
-    async def _layer(self, method: str, group: str) -> bool:
-        """group_add / group_discard; a failing layer is noted, never raised."""
-        try:
-            await getattr(self.channel_layer, method)(group, self.channel_name)
-            return True
-        except Exception:  # noqa: BLE001 - Redis down: rejoin when it is back
-            if self.layer_ok:
-                logger.warning("channel layer unavailable", exc_info=True,
-                               extra={"event": "ws.layer_unavailable"})
-            self.layer_ok = False
-            return False
+    async def _join(self, group: str) -> None:
+        if self.local_groups is not None and group not in self.joined:
+            self.joined.add(group)
+            await self.local_groups.join(group, self)
 
-    async def _layer_receive(self):
-        delay = 0.25
-        while True:
-            if self.layer_ok:
-                try:
-                    return await self.channel_layer.receive(self.channel_name)
-                except Exception:  # noqa: BLE001
-                    logger.warning("channel layer receive failed", exc_info=True,
-                                   extra={"event": "ws.layer_unavailable"})
-                    self.layer_ok = False
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, LAYER_RETRY_MAX_SECONDS)
-            self.layer_ok = True  # optimistic: rejoin every group; a failure unsets it
-            for group in self._groups():
-                if not await self._layer("group_add", group):
-                    break
-            else:
-                logger.info("channel layer back", extra={"event": "ws.layer_restored"})
-                delay = 0.25
+    async def _leave(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.local_groups.leave(group, self)
+
+    @classmethod
+    async def fan_out(cls, group: str, event: dict, sockets: list) -> None:
+        """One group message for this process's sockets in that group: checked, encoded
+        and handed to each socket once."""
+        if event.get("type") == SESSION_ENDED:
+            for socket in sockets:
+                socket.inbox.put_nowait(event)
+            return
+        outgoing = _outgoing(event)
+        if outgoing is None:
+            return
+        claim_id = uuid.UUID(event["claim_id"])
+        users, visible = await database_sync_to_async(_audience)(
+            {(socket.user.pk, claim_id) for socket in sockets})
+        delivery = {"type": "claim.event", "claim_id": claim_id, "users": users,
+                    "visible": visible, "text": json.dumps(outgoing),
+                    "internal": (event["type"] == "claim.note"
+                                 and event["note"]["visibility"] != "shared")}
+        for socket in sockets:
+            socket.inbox.put_nowait(delivery)
 
     # --- connection ---------------------------------------------------------------
 
@@ -136,16 +207,14 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        await self._layer("group_add", user_group(user.pk))
+        await self._join(user_group(user.pk))
 
     async def disconnect(self, code):
-        for group in self._groups():
-            if not self.layer_ok:
-                break
-            await self._layer("group_discard", group)
+        for group in list(self.joined):
+            await self._leave(group)
         self.subscriptions = set()
 
-    # Channel-layer event type "session.ended" (see accounts.sockets).
+    # Group message "session.ended" (see accounts.sockets).
     async def session_ended(self, event):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
@@ -176,7 +245,13 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
 
     async def _subscribe(self, raw_id):
         claim_id = _parse_claim_id(raw_id)
-        if claim_id is None or not await _claim_visible(self.user, claim_id):
+        if claim_id is not None:
+            user, visible = await _checks_here().ask(self.user.pk, claim_id)
+            if user is None:  # deactivated or deleted since the socket opened
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            self.user = user
+        if claim_id is None or not visible:
             await self.send_json({
                 "type": "error",
                 "code": "not_found",
@@ -193,10 +268,10 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
                     "message": f"At most {MAX_SUBSCRIPTIONS} claims per connection.",
                 })
                 return
-            self.subscriptions.add(key)  # rejoined with the rest if the layer is down
-            await self._layer("group_add", claim_group(key))
+            self.subscriptions.add(key)
+            await self._join(claim_group(key))
             if await self._sees_internal():
-                await self._layer("group_add", claim_staff_group(key))
+                await self._join(claim_staff_group(key))
         await self.send_json({"type": "subscribed", "claim_id": raw_id})
 
     async def _unsubscribe(self, raw_id):
@@ -208,36 +283,8 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
 
     async def _forget(self, key: str) -> None:
         self.subscriptions.discard(key)
-        await self._layer("group_discard", claim_group(key))
-        await self._layer("group_discard", claim_staff_group(key))
-
-    async def _still_visible(self, key: str) -> bool:
-        """Before any event reaches the socket: the user is still active and the claim
-        still theirs to see (moved, erased, permission withdrawn → unsubscribed)."""
-        if key not in self.subscriptions:
-            return False
-        user = await _current_user(self.user.pk)
-        if user is None:  # deactivated or deleted since the socket opened
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return False
-        self.user = user
-        if not await _claim_visible(user, uuid.UUID(key)):
-            await self._forget(key)
-            return False
-        return True
-
-    # Channel-layer event type "claim.status" (see claims.events).
-    async def claim_status(self, event):
-        if not await self._still_visible(event["claim_id"]):
-            return
-        await self.send_json({
-            "type": "claim.status",
-            "claim_id": event["claim_id"],
-            "claim_number": event["claim_number"],
-            "status": event["status"],
-            "previous_status": event["previous_status"],
-            "updated_at": event["updated_at"],
-        })
+        await self._leave(claim_group(key))
+        await self._leave(claim_staff_group(key))
 
     async def _sees_internal(self) -> bool:
         if not hasattr(self, "sees_internal"):
@@ -245,21 +292,21 @@ class ClaimStatusConsumer(AsyncWebsocketConsumer):
                 self.user)
         return self.sees_internal
 
-    # Channel-layer event type "claim.note": shared notes reach every subscriber,
-    # internal ones are sent to the staff group only (and dropped here for anyone
-    # else, should one ever arrive).
-    async def claim_note(self, event):
-        if event["note"]["visibility"] != "shared" and not await self._sees_internal():
+    # Handed over by fan_out: a claim event (claim.status, claim.note — internal ones
+    # reach the staff group only, and are dropped here for anyone else, should one
+    # ever arrive — or claim.financials), with the read of who still sees the claim.
+    async def claim_event(self, delivery):
+        key = str(delivery["claim_id"])
+        if key not in self.subscriptions:
             return
-        if not await self._still_visible(event["claim_id"]):
+        if delivery["internal"] and not await self._sees_internal():
             return
-        await self.send_json({"type": "claim.note", "claim_id": event["claim_id"],
-                              "note": event["note"]})
-
-    # Channel-layer event type "claim.financials".
-    async def claim_financials(self, event):
-        if not await self._still_visible(event["claim_id"]):
+        user = delivery["users"].get(self.user.pk)
+        if user is None:  # deactivated or deleted since the socket opened
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        await self.send_json({"type": "claim.financials", "claim_id": event["claim_id"],
-                              "reserve": event["reserve"], "paid": event["paid"],
-                              "incurred": event["incurred"]})
+        self.user = user
+        if (user.pk, delivery["claim_id"]) not in delivery["visible"]:
+            await self._forget(key)  # moved, erased, permission withdrawn
+            return
+        await self.send(text_data=delivery["text"])

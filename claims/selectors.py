@@ -24,14 +24,42 @@ from core.lean import rows_of
 from customers.selectors import customers_visible_to
 from policies.selectors import policies_visible_to
 
+# Who sees which claim, stated once: a broker the claims of their agency, staff and
+# integrators every claim, an anonymous or inactive user none. claims_visible_to
+# applies it as a query; claim_in_view to a claim whose agency is already known (the
+# live socket's events), claims_visible_among to many users and claims in one read.
+
+
+def _claims_scope(user: User) -> tuple[bool, int | None] | None:
+    """(True, None): every claim; (False, agency_id): that agency's claims; None: none."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    if user.is_broker:
+        return False, user.agency_id
+    return True, None
+
 
 def claims_visible_to(user: User) -> QuerySet[Claim]:
     qs = Claim.objects.select_related("policy")
-    if not (user and user.is_authenticated and user.is_active):
+    scope = _claims_scope(user)
+    if scope is None:
         return qs.none()
-    if user.is_broker:
-        return qs.filter(agency_id=user.agency_id)
-    return qs
+    every, agency_id = scope
+    return qs if every else qs.filter(agency_id=agency_id)
+
+
+def claim_in_view(user: User, *, agency_id: int | None) -> bool:
+    """Whether claims_visible_to(user) shows a claim of this agency, without a query."""
+    scope = _claims_scope(user)
+    return scope is not None and (scope[0] or scope[1] == agency_id)
+
+
+def claims_visible_among(users, claim_ids) -> set[tuple]:
+    """claims_visible_to for many users and claims at once, in one query whatever their
+    number: the (user pk, claim pk) pairs where the user sees that existing claim."""
+    agencies = list(Claim.objects.filter(pk__in=list(claim_ids)).values_list("pk", "agency_id"))
+    return {(user.pk, claim_id) for user in users for claim_id, agency_id in agencies
+            if claim_in_view(user, agency_id=agency_id)}
 
 
 def claim_history(*, claim: Claim) -> QuerySet[ClaimStatusChange]:

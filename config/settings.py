@@ -182,10 +182,13 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # connecting to a dead Redis fails fast; publishing is bounded too
-                # (core.live), and sockets outlive an outage (claims.consumers)
+                # (core.live), and sockets outlive an outage (core.live.LocalGroups)
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": env.float(
                     "REDIS_CONNECT_TIMEOUT", default=0.25)}],
                 "prefix": env.str("CHANNEL_PREFIX", default="ibo"),
+                # one channel per server process receives every group message for its
+                # sockets (core.live.LocalGroups): room for a burst
+                "channel_capacity": {"live.*": 1000},
             },
         }
     }

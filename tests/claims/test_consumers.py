@@ -347,3 +347,129 @@ async def test_a_deactivated_user_is_closed_at_the_next_event(book):
     await database_sync_to_async(claim_transition)(
         claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
     assert await _closed_code(communicator) == 4401
+
+
+# --- Fan-out: one read per event and process, whatever the number of sockets ----------
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Each read of who still sees a claim (claims.consumers._audience): its number of
+    (user, claim) questions and of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims import consumers
+
+    original, seen = consumers._audience, []
+
+    def counted(pairs):
+        with CaptureQueriesContext(connection) as queries:
+            result = original(pairs)
+        seen.append((len(pairs), len(queries)))
+        return result
+
+    monkeypatch.setattr(consumers, "_audience", counted)
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_an_event_to_many_sockets_is_one_read_of_two_queries(book, agency, reads):
+    claim_id = str(book["own"].pk)
+    colleague = await database_sync_to_async(UserFactory)(agency=agency)
+    users = [book["broker"]] * 3 + [colleague, book["staff"]]
+    sockets = [await _open(_with_token(user)) for user in users]
+    for socket in sockets:
+        assert (await _ask(socket, {"type": "subscribe", "claim_id": claim_id}))[
+            "type"] == "subscribed"
+    reads.clear()
+
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim_id, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    for socket in sockets:
+        assert (await socket.receive_json_from(timeout=5))["status"] == "processing"
+    assert reads == [(3, 2)]  # three users, one claim: the users, then the claim
+    for socket in sockets:
+        await socket.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_one_event_one_read_each_socket_its_own_verdict(book, agency, other_agency):
+    """Read once for all: staff and a colleague get it, a broker deactivated since is
+    closed, and once the customer moves, the agency's brokers stop getting events."""
+    claim = book["own"]
+    colleague, leaver = [await database_sync_to_async(UserFactory)(agency=agency)
+                         for _ in range(2)]
+    staff_socket, colleague_socket, leaver_socket = [
+        await _open(_with_token(user)) for user in (book["staff"], colleague, leaver)]
+    for socket in (staff_socket, colleague_socket, leaver_socket):
+        await _ask(socket, {"type": "subscribe", "claim_id": str(claim.pk)})
+
+    def deactivate():
+        type(leaver).objects.filter(pk=leaver.pk).update(is_active=False)
+
+    await database_sync_to_async(deactivate)()
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert (await staff_socket.receive_json_from(timeout=5))["status"] == "processing"
+    assert (await colleague_socket.receive_json_from(timeout=5))["status"] == "processing"
+    assert await _closed_code(leaver_socket) == 4401
+
+    def move_customer():
+        customer_update(actor=book["staff"], customer=claim.policy.customer,
+                        data={"broker": other_agency})
+
+    await database_sync_to_async(move_customer)()
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim.pk, to=ClaimStatus.APPROVED, actor=book["staff"])
+    assert (await staff_socket.receive_json_from(timeout=5))["status"] == "approved"
+    assert await colleague_socket.receive_nothing(timeout=0.5)
+    assert await _ask(colleague_socket, {"type": "ping"}) == {"type": "pong"}
+    await staff_socket.disconnect()
+    await colleague_socket.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_an_integrator_whose_permission_is_withdrawn_stops_getting_events(book):
+    claim_id = str(book["own"].pk)
+    integrator = await database_sync_to_async(UserFactory)(integrator=True)
+    permission = await database_sync_to_async(Permission.objects.get)(codename="view_claim")
+    await database_sync_to_async(integrator.user_permissions.add)(permission)
+    communicator = await _open(_with_token(integrator))
+    assert (await _ask(communicator, {"type": "subscribe", "claim_id": claim_id}))[
+        "type"] == "subscribed"
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim_id, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert (await communicator.receive_json_from(timeout=5))["status"] == "processing"
+
+    await database_sync_to_async(integrator.user_permissions.remove)(permission)
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim_id, to=ClaimStatus.APPROVED, actor=book["staff"])
+    assert await communicator.receive_nothing(timeout=0.5)
+    assert await _ask(communicator, {"type": "ping"}) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_the_process_stays_in_a_group_while_one_of_its_sockets_is(book):
+    from channels.layers import get_channel_layer
+
+    from core.live import LocalGroups
+
+    claim_id = str(book["own"].pk)
+    first, second = [await _open(_with_token(book["broker"])) for _ in range(2)]
+    for socket in (first, second):
+        await _ask(socket, {"type": "subscribe", "claim_id": claim_id})
+    local = LocalGroups.here(get_channel_layer())
+    assert len(local.groups[f"claim.{claim_id}"]) == 2
+
+    await _ask(first, {"type": "unsubscribe", "claim_id": claim_id})
+    await database_sync_to_async(claim_transition)(
+        claim_id=claim_id, to=ClaimStatus.PROCESSING, actor=book["staff"])
+    assert (await second.receive_json_from(timeout=5))["status"] == "processing"
+    assert await first.receive_nothing(timeout=0.5)
+
+    await first.disconnect()
+    await second.disconnect()
+    assert local.groups == {}  # the last socket gone, the process left every group
+    assert local.receiver is None

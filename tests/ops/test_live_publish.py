@@ -49,7 +49,8 @@ def test_a_working_layer_delivers(monkeypatch):
 
     name = async_to_sync(join)()
     assert live.group_publish("g", {"type": "x.y", "n": 1}, event="test") is True
-    assert async_to_sync(layer.receive)(name) == {"type": "x.y", "n": 1}
+    # the message names its group, for the receiving process's LocalGroups
+    assert async_to_sync(layer.receive)(name) == {"type": "x.y", "n": 1, "group": "g"}
 
 
 def test_no_layer_configured_is_a_quiet_no(monkeypatch):

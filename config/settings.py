@@ -140,6 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "core.db.postgresql"
     if env.bool("DB_POOL", default=True):
         # psycopg 3's own pool; persistent connections must stay off with it.
+        # Parameters travel beside the statement, not quoted into it in Python, and
+        # psycopg prepares a statement a connection runs often (the hot lists').
+        if env.bool("DB_SERVER_SIDE_BINDING", default=True):
+            DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN", default=1),
             "max_size": env.int("DB_POOL_MAX", default=10),

@@ -49,8 +49,9 @@ def main():
     ap.add_argument("--writers", type=int, default=16)
     ap.add_argument("--writes", type=int, default=100)
     ap.add_argument("--api", type=int, default=50)
-    ap.add_argument("--kind", choices=("customer", "entry", "unaudited", "bare"),
-                    default="customer")
+    ap.add_argument("--kind", default="customer",
+                    help="customer, entry, unaudited or bare; several comma-separated run "
+                         "one after the other on the same database")
     args = ap.parse_args()
     import django
     from django.conf import settings
@@ -62,8 +63,10 @@ def main():
         sys.exit("bench/audit_parallel.py needs DATABASE_URL pointing at PostgreSQL")
     old = setup_databases(verbosity=0, interactive=False)
     try:
-        if args.writers:
-            _writes(args)
+        for kind in args.kind.split(",") if args.writers else ():
+            if kind not in KINDS:
+                sys.exit(f"--kind: one of {', '.join(KINDS)}")
+            _writes(args, kind)
         if args.api:
             _api(args, settings.DATABASES["default"]["NAME"])
         from compliance import chain
@@ -119,16 +122,19 @@ def _writer(n, writes, agency_id, db_name, start, kind, cpu):
                                    "VALUES (%s, %s, %s)", [n, i, '{"k": "v"}'])
             elif kind == "unaudited":  # the same save without the audit trail
                 with disable_auditlog():
-                    Customer(email=f"w{n}-{i}@example.test", first_name="F", last_name="L",
+                    Customer(email=f"u{n}-{i}@example.test", first_name="F", last_name="L",
                              broker=agency).save()
             else:  # a customer saved: the row and its auditlog entry
-                Customer(email=f"w{n}-{i}@example.test", first_name="F", last_name="L",
+                Customer(email=f"w{n}-{i}-{kind}@example.test", first_name="F", last_name="L",
                          broker=agency).save()
     cpu.put(time.process_time() - t0)
     connection.close()
 
 
-def _writes(args):
+KINDS = ("customer", "entry", "unaudited", "bare")
+
+
+def _writes(args, kind):
     import multiprocessing
 
     from django.conf import settings
@@ -138,7 +144,7 @@ def _writes(args):
     from compliance import chain
     from compliance.models import AuditEntry
 
-    agency = Agency.objects.create(name="Bench")
+    agency = Agency.objects.create(name=f"Bench {kind}")
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, "
                        "writer int, i int, payload jsonb, at timestamptz DEFAULT now())")
@@ -148,7 +154,7 @@ def _writes(args):
     cpu = ctx.Queue()
     db_name = settings.DATABASES["default"]["NAME"]
     procs = [ctx.Process(target=_writer, args=(n, args.writes, agency.pk, db_name, start,
-                                                 args.kind, cpu))
+                                                 kind, cpu))
              for n in range(args.writers)]
     for p in procs:
         p.start()
@@ -186,7 +192,7 @@ def _writes(args):
     failed = sum(1 for p in procs if p.exitcode)
     mode = "sealed at write (lock held to commit)" if settings.AUDIT_SEAL_AT_WRITE else \
         "sealed by the sequencer"
-    print(f"{args.writers} writer processes x {args.writes} {args.kind} writes, {mode}: "
+    print(f"{args.writers} writer processes x {args.writes} {kind} writes, {mode}: "
           f"{writes} writes ({made} entries) in {elapsed:.2f}s = {writes / elapsed:,.0f} "
           f"writes/s; failed writers {failed}")
     per_write = (client_cpu + server_cpu) / writes

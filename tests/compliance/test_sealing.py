@@ -43,12 +43,19 @@ class Holder:
         self.conn = connections.create_connection("default")
 
     def __enter__(self):
-        with self.conn.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [LEADER_KEY])
+        def took():
+            with self.conn.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [LEADER_KEY])
+                return cursor.fetchone()[0]
+
+        wait_until(took)  # once this process's own sequencer, if any, has let go
         return self
 
     def __exit__(self, *exc):
-        self.conn.close()  # the session ends: its lock goes with it
+        # A pooled connection's session outlives close(): give the lock back first.
+        with self.conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LEADER_KEY])
+        self.conn.close()
 
 
 @requires_postgres

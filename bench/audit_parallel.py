@@ -204,6 +204,17 @@ def _writes(args, kind):
               f"at once {backlog}; all sealed {drained * 1000:.0f} ms after the last writer")
 
 
+def _tree(pid) -> list[int]:
+    """A process and all its descendants."""
+    found, todo = [], [pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            todo.extend(int(child) for child in task.read_text().split())
+    return found
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -220,6 +231,8 @@ def _http(method, url, token=None, body=None):
 
 
 def _api(args, db_name):
+    from django.db import connection
+
     from accounts.models import Agency, User
 
     agency = Agency.objects.create(name="Bench API")
@@ -272,13 +285,27 @@ def _api(args, db_name):
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.api)]
         for t in threads:
             t.start()
+
+        def server_cpu():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                               "AND pid <> pg_backend_pid()", [db_name])
+                backends = _backend_cpu(row[0] for row in cursor.fetchall())
+            return sum(_backend_cpu(_tree(server.pid)).values()), backends
+
+        web0, db0 = server_cpu()
         barrier.wait()
         t0 = time.perf_counter()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
+        web1, db1 = server_cpu()
+        requests = 2 * args.api
+        db = sum(used - db0.get(pid, 0.0) for pid, used in db1.items())
         print(f"{args.api} concurrent customer + policy creations through the API "
               f"(uvicorn, 2 workers): {elapsed:.2f}s wall; ok {len(done)}, errors {len(errors)}")
+        print(f"  CPU per request: web processes {(web1 - web0) / requests * 1000:.1f} ms + "
+              f"PostgreSQL {db / requests * 1000:.1f} ms")
         if errors:
             print("  first error:", repr(errors[0]))
     finally:

@@ -4,9 +4,16 @@ Usage (PostgreSQL; makes and drops its own database):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ibo_bench .venv/bin/python \
         bench/audit_parallel.py [--writers 16] [--writes 100] [--api 50]
 
-1. `--writers` processes each save `--writes` customers, one transaction each (one
-   audit entry per save; sealed into the hash chain after commit): audited writes/s.
-   `AUDIT_SEAL_AT_WRITE=1` measures the former way (head locked until commit).
+1. `--writers` processes each make `--writes` writes, one transaction each, as the
+   services do (`transaction.atomic()` around the save):
+     --kind customer   a customer saved: the row and its auditlog entry (the default)
+     --kind entry      the audit append alone (one explicit entry)
+     --kind unaudited  the same customer save with the audit trail switched off
+     --kind bare       one raw INSERT of a row the size of an entry, no ORM: the ceiling
+                       of 16 committing writers on this machine
+   Entries are sealed into the hash chain by the sequencer (compliance.sequencer);
+   while the writers run, the oldest unsealed entry's age is sampled (the seal lag).
+   `AUDIT_SEAL_AT_WRITE=1` measures the oldest way (head locked until commit).
 2. The project's web process (the Procfile's uvicorn, 2 workers) on a free port:
    `--api` clients at once each create a customer then a policy for it: wall time.
 Then the chain is verified and no entry is left unsealed.
@@ -42,7 +49,9 @@ def main():
     ap.add_argument("--writers", type=int, default=16)
     ap.add_argument("--writes", type=int, default=100)
     ap.add_argument("--api", type=int, default=50)
-    ap.add_argument("--kind", choices=("customer", "entry"), default="customer")
+    ap.add_argument("--kind", default="customer",
+                    help="customer, entry, unaudited or bare; several comma-separated run "
+                         "one after the other on the same database")
     args = ap.parse_args()
     import django
     from django.conf import settings
@@ -54,7 +63,10 @@ def main():
         sys.exit("bench/audit_parallel.py needs DATABASE_URL pointing at PostgreSQL")
     old = setup_databases(verbosity=0, interactive=False)
     try:
-        _writes(args)
+        for kind in args.kind.split(",") if args.writers else ():
+            if kind not in KINDS:
+                sys.exit(f"--kind: one of {', '.join(KINDS)}")
+            _writes(args, kind)
         if args.api:
             _api(args, settings.DATABASES["default"]["NAME"])
         from compliance import chain
@@ -69,14 +81,27 @@ def main():
         teardown_databases(old, verbosity=0)
 
 
-def _writer(n, writes, agency_id, db_name, start, kind):
+def _backend_cpu(pids) -> dict[int, float]:
+    """CPU seconds used so far by these PostgreSQL backends (same machine)."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def _writer(n, writes, agency_id, db_name, start, kind, cpu):
     """One writer process: its own connection, one transaction per audited save."""
     import django
     from django.conf import settings
 
     django.setup()
     settings.DATABASES["default"]["NAME"] = db_name
-    from django.db import connection
+    from auditlog.context import disable_auditlog
+    from django.db import connection, transaction
 
     from accounts.models import Agency
     from compliance import audit
@@ -85,48 +110,109 @@ def _writer(n, writes, agency_id, db_name, start, kind):
 
     agency = Agency.objects.get(pk=agency_id)  # connect before the start signal
     start.wait()
+    t0 = time.process_time()  # this process's CPU, its sequencer thread included
     for i in range(writes):
-        if kind == "entry":  # the audit append alone: one explicit entry per transaction
-            audit.record(instance=agency, action=AuditEntry.Action.ACCESS,
-                         data={"writer": n, "i": i})
-        else:  # a customer saved: the row, its auditlog entry, the seal
-            Customer(email=f"w{n}-{i}@example.test", first_name="F", last_name="L",
-                     broker=agency).save()
+        with transaction.atomic():
+            if kind == "entry":  # the audit append alone: one explicit entry
+                audit.record(instance=agency, action=AuditEntry.Action.ACCESS,
+                             data={"writer": n, "i": i})
+            elif kind == "bare":  # the ceiling: one INSERT, one commit, no ORM
+                with connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO bench_bare (writer, i, payload) "
+                                   "VALUES (%s, %s, %s)", [n, i, '{"k": "v"}'])
+            elif kind == "unaudited":  # the same save without the audit trail
+                with disable_auditlog():
+                    Customer(email=f"u{n}-{i}@example.test", first_name="F", last_name="L",
+                             broker=agency).save()
+            else:  # a customer saved: the row and its auditlog entry
+                Customer(email=f"w{n}-{i}-{kind}@example.test", first_name="F", last_name="L",
+                         broker=agency).save()
+    cpu.put(time.process_time() - t0)
     connection.close()
 
 
-def _writes(args):
+KINDS = ("customer", "entry", "unaudited", "bare")
+
+
+def _writes(args, kind):
     import multiprocessing
 
     from django.conf import settings
     from django.db import connection
 
     from accounts.models import Agency
+    from compliance import chain
     from compliance.models import AuditEntry
 
-    agency = Agency.objects.create(name="Bench")
+    agency = Agency.objects.create(name=f"Bench {kind}")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, "
+                       "writer int, i int, payload jsonb, at timestamptz DEFAULT now())")
     before = AuditEntry.objects.count()
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(args.writers + 1)  # every writer connected, then all at once
-    procs = [ctx.Process(target=_writer, args=(n, args.writes, agency.pk,
-                                                 settings.DATABASES["default"]["NAME"], start,
-                                                 args.kind))
+    cpu = ctx.Queue()
+    db_name = settings.DATABASES["default"]["NAME"]
+    procs = [ctx.Process(target=_writer, args=(n, args.writes, agency.pk, db_name, start,
+                                                 kind, cpu))
              for n in range(args.writers)]
     for p in procs:
         p.start()
+
+    def backends():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                           "AND pid <> pg_backend_pid()", [db_name])
+            return _backend_cpu(row[0] for row in cursor.fetchall())
+
     start.wait()
     t0 = time.perf_counter()
+    first = backends()
+    last = dict(first)
+    lag, backlog = 0.0, 0
+    while any(p.is_alive() for p in procs):  # sample the seal lag and the backends' CPU
+        state = chain.unsealed_status()
+        lag, backlog = max(lag, state.oldest_seconds), max(backlog, state.count)
+        for pid, used in backends().items():
+            first.setdefault(pid, 0.0)  # a connection opened during the run
+            last[pid] = used
+        time.sleep(0.05)
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - t0
+    client_cpu = sum(cpu.get() for _ in procs)
+    server_cpu = sum(last[pid] - first[pid] for pid in last)
+    drained = time.perf_counter()
+    while chain.unsealed_status().count and time.perf_counter() - drained < 30:
+        time.sleep(0.01)
+    drained = time.perf_counter() - drained
     connection.close()
     made = AuditEntry.objects.count() - before
+    writes = args.writers * args.writes
     failed = sum(1 for p in procs if p.exitcode)
     mode = "sealed at write (lock held to commit)" if settings.AUDIT_SEAL_AT_WRITE else \
-        "sealed after commit"
-    print(f"{args.writers} writer processes x {args.writes} {args.kind} writes, {mode}: {made} "
-          f"entries in {elapsed:.2f}s = {made / elapsed:,.0f} audited writes/s; "
-          f"failed writers {failed}")
+        "sealed by the sequencer"
+    print(f"{args.writers} writer processes x {args.writes} {kind} writes, {mode}: "
+          f"{writes} writes ({made} entries) in {elapsed:.2f}s = {writes / elapsed:,.0f} "
+          f"writes/s; failed writers {failed}")
+    per_write = (client_cpu + server_cpu) / writes
+    print(f"  CPU per write: writers {client_cpu / writes * 1000:.2f} ms + PostgreSQL "
+          f"{server_cpu / writes * 1000:.2f} ms = {per_write * 1000:.2f} ms; "
+          f"{os.cpu_count()} cores at 100% would make {os.cpu_count() / per_write:,.0f} writes/s")
+    if made:
+        print(f"  seal lag: oldest unsealed entry seen {lag * 1000:.0f} ms, most unsealed "
+              f"at once {backlog}; all sealed {drained * 1000:.0f} ms after the last writer")
+
+
+def _tree(pid) -> list[int]:
+    """A process and all its descendants."""
+    found, todo = [], [pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            todo.extend(int(child) for child in task.read_text().split())
+    return found
 
 
 def _free_port():
@@ -145,6 +231,8 @@ def _http(method, url, token=None, body=None):
 
 
 def _api(args, db_name):
+    from django.db import connection
+
     from accounts.models import Agency, User
 
     agency = Agency.objects.create(name="Bench API")
@@ -197,13 +285,27 @@ def _api(args, db_name):
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.api)]
         for t in threads:
             t.start()
+
+        def server_cpu():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                               "AND pid <> pg_backend_pid()", [db_name])
+                backends = _backend_cpu(row[0] for row in cursor.fetchall())
+            return sum(_backend_cpu(_tree(server.pid)).values()), backends
+
+        web0, db0 = server_cpu()
         barrier.wait()
         t0 = time.perf_counter()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
+        web1, db1 = server_cpu()
+        requests = 2 * args.api
+        db = sum(used - db0.get(pid, 0.0) for pid, used in db1.items())
         print(f"{args.api} concurrent customer + policy creations through the API "
               f"(uvicorn, 2 workers): {elapsed:.2f}s wall; ok {len(done)}, errors {len(errors)}")
+        print(f"  CPU per request: web processes {(web1 - web0) / requests * 1000:.1f} ms + "
+              f"PostgreSQL {db / requests * 1000:.1f} ms")
         if errors:
             print("  first error:", repr(errors[0]))
     finally:

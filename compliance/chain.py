@@ -10,19 +10,21 @@ Appending and sealing are two steps, so audited writes run in parallel:
 
 - a writer inserts its entry unsealed (`seq` NULL, no hashes; its payload digest
   computed) and takes no lock: the table's own id sequence orders the inserts;
-- when the writer's transaction commits, `seal()` runs (transaction.on_commit): it
-  locks the single ChainHead row (SELECT ... FOR UPDATE: one sealer at a time, so the
-  chain cannot fork), gives every committed unsealed entry, in id order, the next
-  position and its hashes, in one UPDATE, and moves the head. Concurrent writers'
-  entries are sealed in batches by whichever sealer gets the lock first; the lock
-  is held for the sealing only, never for a writer's transaction.
+- one sequencer for the whole deployment (compliance.sequencer: a thread in each
+  writing process, one of them elected leader) seals, every few milliseconds,
+  every committed unsealed entry: `seal()` locks the single ChainHead row
+  (SELECT ... FOR UPDATE: one sealer at a time, so the chain cannot fork), gives
+  each entry, in id order, the next position and its hashes, in one UPDATE, and
+  moves the head. The lock is held for the sealing only, never for a writer's
+  transaction, and no writer waits for, or wakes, the sealer.
 
-An entry whose writer died between commit and seal is sealed by the next seal (any
-audited write, `verify_audit_chain`, an erasure). `unsealed_status()` reports the
+An entry whose sealer died is sealed by the next seal (the next leader, a
+takeover, `verify_audit_chain`, an erasure). `unsealed_status()` reports the
 oldest unsealed entry's age; /health/ready and the `audit_unsealed_*` metrics show
 it, and it is an alert past AUDIT_UNSEALED_ALERT_SECONDS.
 With AUDIT_SEAL_AT_WRITE (the test suite's default, where the test's own
-transaction never commits) the writer seals right after its insert instead.
+transaction never commits) the writer seals right after its insert instead; on
+SQLite (one writer at a time anyway) the writer seals right after its commit.
 
 Redaction (erasure): an entry's payload may be scrubbed of personal data. Its
 `payload_digest` (the one written first) stays, so `entry_hash` and every later
@@ -47,6 +49,7 @@ from django.utils import timezone
 
 from compliance import context
 from compliance.models import GENESIS_HASH, AuditEntry, ChainHead, redaction_allowed
+from compliance.sequencer import sequencer
 
 REDACTIONS_KEY = "redacted_entries"
 
@@ -85,6 +88,11 @@ def payload_of(entry: AuditEntry) -> dict:
 
 def payload_digest(entry: AuditEntry) -> str:
     return sha256(canonical(payload_of(entry)))
+
+
+# What entry_hash() reads: the sealer loads only these, never the payload.
+HASHED_FIELDS = ("id", "timestamp", "content_type", "object_pk", "object_id", "action",
+                 "actor_ref", "remote_addr", "remote_port", "cid", "payload_digest")
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -131,6 +139,8 @@ def append(entry: AuditEntry, insert: Callable[[], None]) -> None:
     insert()
     if settings.AUDIT_SEAL_AT_WRITE:
         seal()
+    elif connection.vendor == "postgresql":
+        sequencer.notify()
     else:
         transaction.on_commit(_seal_after_commit, robust=True)
 
@@ -142,11 +152,16 @@ def _seal_after_commit() -> None:
     seal(wait=False)
 
 
+def pending() -> bool:
+    """Whether a committed entry waits to be sealed (the partial index audit_unsealed)."""
+    return AuditEntry.objects.filter(seq__isnull=True).exists()
+
+
 def seal(*, wait: bool = True) -> int:
     """Seal every unsealed entry this connection can see, in id order, after the
     current head. Returns how many this call sealed.
 
-    `wait=False` (a writer's on-commit hook) never queues behind another sealer: if
+    `wait=False` (the sequencer) never queues behind another sealer: if
     one holds the head, this returns at once, and that sealer, after its commit,
     looks again for entries committed meanwhile (a writer committed before it tried
     the lock, so that look sees its entry) and seals them too."""
@@ -158,24 +173,25 @@ def seal(*, wait: bool = True) -> int:
                 return sealed  # another sealer is at work and will look again
             batch = _seal_batch(head)
         sealed += batch
-        if batch < SEAL_BATCH and not AuditEntry.objects.filter(seq__isnull=True).exists():
+        if batch < SEAL_BATCH and not pending():
             return sealed
 
 
 def _seal_batch(head: ChainHead) -> int:
-    pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
-    if not pending:
+    entries = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")
+                   .only(*HASHED_FIELDS)[:SEAL_BATCH])
+    if not entries:
         return 0
     seq, prev = head.seq, head.entry_hash
     rows = []
-    for entry in pending:
+    for entry in entries:
         seq += 1
         entry.seq, entry.prev_hash = seq, prev
         entry.entry_hash = prev = entry_hash(entry)
         rows.append((entry.pk, entry.seq, entry.prev_hash, entry.entry_hash))
     _write_seals(rows)
     ChainHead.objects.filter(pk=1).update(seq=seq, entry_hash=prev)
-    return len(pending)
+    return len(entries)
 
 
 def _write_seals(rows: list[tuple]) -> None:

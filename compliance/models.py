@@ -11,7 +11,8 @@ own entry seals the digest of every scrubbed payload (see compliance.chain).
 import contextvars
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -130,10 +131,55 @@ class AuditEntry(AbstractLogEntry):
             raise ImmutableEntry("Audit entries cannot be changed.")
         from compliance import chain
 
-        chain.append(self, lambda: super(AuditEntry, self).save(*args, **kwargs))
+        if args or set(kwargs) - {"force_insert", "using"}:
+            chain.append(self, lambda: super(AuditEntry, self).save(*args, **kwargs))
+            return
+        using = kwargs.get("using") or router.db_for_write(AuditEntry, instance=self)
+        chain.append(self, lambda: self._insert(using))
+
+    def _insert(self, using: str) -> None:
+        """The entry's one INSERT, its statement built once: an audited write pays for
+        its row, not for composing the same SQL again (what Model.save would do:
+        the same field values, the same signals, the same rollback marking)."""
+        connection = connections[using]
+        fields, sql = _insert_statement(connection)
+        cls = self.__class__
+        if pre_save.has_listeners(cls):
+            pre_save.send(sender=cls, instance=self, raw=False, using=using, update_fields=None)
+        params = [field.get_db_prep_save(field.pre_save(self, True), connection)
+                  for field in fields]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if connection.features.can_return_columns_from_insert:
+                self.pk = cursor.fetchone()[0]
+            else:
+                self.pk = connection.ops.last_insert_id(cursor, cls._meta.db_table, "id")
+        self._state.adding = False
+        self._state.db = using
+        if post_save.has_listeners(cls):
+            post_save.send(sender=cls, instance=self, created=True, update_fields=None,
+                           raw=False, using=using)
 
     def delete(self, *args, **kwargs):
         raise ImmutableEntry("Audit entries cannot be deleted.")
+
+
+_STATEMENTS: dict[str, tuple] = {}
+
+
+def _insert_statement(connection) -> tuple[list, str]:
+    """The concrete fields an entry is inserted with, and the INSERT (per backend)."""
+    found = _STATEMENTS.get(connection.vendor)
+    if found is None:
+        meta = AuditEntry._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(meta.db_table)}.{quote(meta.pk.column)}"
+        found = _STATEMENTS[connection.vendor] = (fields, sql)
+    return found
 
 
 class ChainHead(models.Model):

@@ -429,6 +429,12 @@ AUDITLOG_LOGENTRY_MODEL = "compliance.AuditEntry"
 AUDIT_SEAL_AT_WRITE = env.bool("AUDIT_SEAL_AT_WRITE", default=TESTING)
 # An entry committed but not sealed for longer than this is an alert (/health/ready).
 AUDIT_UNSEALED_ALERT_SECONDS = env.int("AUDIT_UNSEALED_ALERT_SECONDS", default=10)
+# The sequencer (compliance.sequencer): its leader seals pending entries this often;
+# the other processes try to take the lead this often, and seal themselves what has
+# waited longer than the takeover time (a stalled leader).
+AUDIT_SEAL_INTERVAL_MS = env.int("AUDIT_SEAL_INTERVAL_MS", default=50)
+AUDIT_SEQUENCER_RETRY_SECONDS = env.float("AUDIT_SEQUENCER_RETRY_SECONDS", default=1.0)
+AUDIT_SEAL_TAKEOVER_SECONDS = env.float("AUDIT_SEAL_TAKEOVER_SECONDS", default=2.0)
 MIGRATION_MODULES = {"auditlog": None}  # its own entry table is not used
 # Personal data is kept this many years after a customer's last policy ended.
 GDPR_RETENTION_YEARS = env.int("GDPR_RETENTION_YEARS", default=7)

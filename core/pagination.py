@@ -9,8 +9,9 @@ from rest_framework.exceptions import ValidationError
 # Above this many rows (PostgreSQL's own estimate) an unfiltered list is not counted.
 ESTIMATE_ABOVE = 100_000
 # A filtered list is counted exactly up to this many rows; past it (a broker's whole
-# book, every active policy) its count is the planner's estimate.
-COUNT_CAP = 10_000
+# book, every active policy) its count is the planner's estimate. Counting stops after
+# this many index entries: about a millisecond, whatever the book.
+COUNT_CAP = 1_000
 
 
 class EstimatedCountPaginator(Paginator):

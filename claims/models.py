@@ -126,6 +126,12 @@ class Claim(models.Model):
             models.Index(fields=["status", "-created_at"], name="claim_status_created"),
             models.Index(fields=["-created_at", "-id"], name="claim_created"),
             models.Index(fields=["agency", "-created_at", "-id"], name="claim_agency_created"),
+            # The overdue queue (whatever the status) in due order, and its capped count.
+            models.Index(fields=["sla_due_at"], name="claim_sla_due"),
+            # Reserves outstanding: only claims being handled hold one, so the dashboard's
+            # sum reads these few rows, not the book.
+            models.Index(fields=["status"], name="claim_reserved",
+                         condition=~models.Q(reserve=0)),
         ]
 
     def __str__(self):
@@ -158,7 +164,12 @@ class ClaimStatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
-        indexes = [models.Index(fields=["claim", "changed_at"], name="claimchange_claim_at")]
+        indexes = [
+            models.Index(fields=["claim", "changed_at"], name="claimchange_claim_at"),
+            # An agency's latest changes (the portal's dashboard): walked newest first
+            # until enough of the agency's are found, not all changes sorted.
+            models.Index(fields=["-changed_at", "-id"], name="claimchange_at"),
+        ]
 
     def __str__(self):
         return f"{self.claim_id}: {self.from_status} → {self.to_status}"

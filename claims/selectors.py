@@ -216,28 +216,89 @@ def claim_timeline(*, claim: Claim, user: User) -> list[TimelineItem]:
 
 # --- The staff dashboard -----------------------------------------------------------
 
+# A count above this shows as "1000+": the dashboard's counts read at most this many
+# index entries each, however big the book.
+DASHBOARD_COUNT_CAP = 1000
+# The loss ratios are figures of the whole book (every claim's payments, every policy's
+# earned premium): computed at most once in this many seconds, not on every view.
+BOOK_FIGURES_SECONDS = 600
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
+    """Each queryset's row count up to ``cap`` + 1 (more than ``cap`` counts as cap + 1),
+    all in one query: each count stops after cap + 1 rows of its index."""
+    from django.db import connections
+
+    if not querysets:
+        return {}
+    parts, params, db = [], [], None
+    for n, qs in enumerate(querysets.values()):
+        sql, p = qs.order_by().values("pk")[:cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{n})")
+        params += p
+        db = qs.db
+    with connections[db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
+
+
 def handling_dashboard(user: User) -> dict:
     """Figures for the admin index: open claims by status, overdue, pending approvals,
-    this month's paid, reserves outstanding, and loss ratio by product."""
-    from policies.models import Policy, PolicyType
+    this month's paid, reserves outstanding, and loss ratio by product.
 
-    claims = claims_visible_to(user)
-    by_status = dict(claims.filter(status__in=HANDLING_STATUSES).order_by()
-                     .values_list("status").annotate(n=Count("id")))
+    Counts stop at DASHBOARD_COUNT_CAP ("1000+"); sums read only the rows they add up
+    (this month's payments, claims holding a reserve); the loss ratios, being figures
+    of the whole book, come from a cache refreshed every BOOK_FIGURES_SECONDS."""
+    claims = claims_visible_to(user).order_by()
     now = timezone.now()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    totals = claims.aggregate(
-        overdue=Count("id", filter=Q(sla_due_at__lt=now)),
-        reserves=Sum("reserve", filter=Q(status__in=HANDLING_STATUSES)),
-    )
-    paid_month = (ClaimPayment.objects.filter(claim__in=claims.values("pk"),
-                                              created_at__gte=month_start)
-                  .aggregate(total=Sum("amount"))["total"]) or ZERO
+    counted = {s: claims.filter(status=s) for s in HANDLING_STATUSES}
+    counted["overdue"] = claims.filter(sla_due_at__lt=now)
+    counts = capped_counts(counted, DASHBOARD_COUNT_CAP)
+    by_status = {s: counts[s] for s in HANDLING_STATUSES}
+    # A reserve is only ever held by a claim still being handled: the partial index
+    # claim_reserved holds just those rows.
+    reserves = claims.filter(~Q(reserve=0), status__in=HANDLING_STATUSES).aggregate(
+        total=Sum("reserve"))["total"]
+    payments = ClaimPayment.objects.filter(created_at__gte=month_start)
+    if claims.query.where:  # not everyone's claims: only those the user may see
+        payments = payments.filter(claim__in=claims.values("pk"))
+    paid_month = payments.aggregate(total=Sum("amount"))["total"] or ZERO
     pending = approvals_visible_to(user).filter(status=ApprovalStatus.PENDING).count()
+    book = _book_figures(user, claims, now.date())
+    return {
+        "by_status": [(s, ClaimStatus(s).label, min(by_status[s], DASHBOARD_COUNT_CAP))
+                      for s in HANDLING_STATUSES],
+        "by_status_more": {s for s in HANDLING_STATUSES if by_status[s] > DASHBOARD_COUNT_CAP},
+        "open_total": sum(min(n, DASHBOARD_COUNT_CAP) for n in by_status.values()),
+        "open_more": any(n > DASHBOARD_COUNT_CAP for n in by_status.values()),
+        "overdue": min(counts["overdue"], DASHBOARD_COUNT_CAP),
+        "overdue_more": counts["overdue"] > DASHBOARD_COUNT_CAP,
+        "pending_approvals": pending,
+        "paid_this_month": paid_month,
+        "reserves_outstanding": reserves or ZERO,
+        "loss_ratios": book["loss_ratios"],
+        "loss_ratios_as_of": book["as_of"],
+    }
+
+
+def _book_figures(user: User, claims: QuerySet[Claim], today: datetime.date) -> dict:
+    """Loss ratio by product over the claims the user sees (staff: the whole book),
+    from the cache when computed less than BOOK_FIGURES_SECONDS ago."""
+    from django.core.cache import cache
+
+    from policies.models import Policy, PolicyType
+
+    scope = f"agency:{user.agency_id}" if claims.query.where else "all"
+    key = f"claims:book-figures:{scope}:{today.isoformat()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     losses = dict((row[0], row[1:]) for row in claims.order_by().values_list(
         "policy__policy_type").annotate(paid=Sum("paid"), reserve=Sum("reserve")))
-    earned = _earned_premium_by_type(Policy.objects.filter(
-        pk__in=claims.values("policy_id")) if user.is_broker else Policy.objects.all(), now.date())
+    policies = (Policy.objects.filter(pk__in=claims.values("policy_id"))
+                if claims.query.where else Policy.objects.all())
+    earned = _earned_premium_by_type(policies, today)
     ratios = []
     for value, label in PolicyType.choices:
         paid, reserve = losses.get(value, (ZERO, ZERO))
@@ -246,20 +307,34 @@ def handling_dashboard(user: User) -> dict:
         ratios.append({"policy_type": value, "label": label, "incurred": incurred,
                        "earned": prem,
                        "ratio": (incurred / prem * 100).quantize(Decimal("0.1")) if prem else None})
-    return {
-        "by_status": [(s, ClaimStatus(s).label, by_status.get(s, 0)) for s in HANDLING_STATUSES],
-        "open_total": sum(by_status.values()),
-        "overdue": totals["overdue"],
-        "pending_approvals": pending,
-        "paid_this_month": paid_month,
-        "reserves_outstanding": totals["reserves"] or ZERO,
-        "loss_ratios": ratios,
-    }
+    figures = {"loss_ratios": ratios, "as_of": timezone.now()}
+    cache.set(key, figures, BOOK_FIGURES_SECONDS)
+    return figures
 
 
 def _earned_premium_by_type(policies, today: datetime.date) -> dict[str, Decimal]:
     """Premium earned to date: each policy's premium pro-rated by the days of its term
-    that have passed (cancelled policies earn up to their cancellation)."""
+    that have passed (cancelled policies earn up to their cancellation), each share
+    rounded to the cent. On PostgreSQL the database adds it up (no row leaves it)."""
+    from django.db import connections
+
+    connection = connections[policies.db]
+    if connection.vendor == "postgresql":
+        inner, params = policies.order_by().values(
+            "policy_type", "premium_amount", "start_date", "end_date", "status",
+            "cancelled_at").query.sql_with_params()
+        sql = f"""
+            SELECT policy_type, SUM(ROUND(premium_amount
+                   * LEAST(GREATEST(0, stop - start_date + 1), end_date - start_date + 1)
+                   / NULLIF(end_date - start_date + 1, 0), 2))
+            FROM (SELECT t.*, LEAST(%s::date, end_date, CASE
+                      WHEN status = 'cancelled' AND cancelled_at IS NOT NULL
+                      THEN (cancelled_at AT TIME ZONE %s)::date END) AS stop
+                  FROM ({inner}) AS t) AS terms
+            GROUP BY policy_type"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [today, timezone.get_current_timezone_name(), *params])
+            return {ptype: (total or ZERO) for ptype, total in cursor.fetchall()}
     out: dict[str, Decimal] = {}
     for ptype, premium, start, end, status, cancelled_at in policies.values_list(
             "policy_type", "premium_amount", "start_date", "end_date", "status",

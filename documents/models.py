@@ -49,6 +49,9 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["claim", "-uploaded_at"], name="document_claim_uploaded"),
             models.Index(fields=["agency", "-uploaded_at", "-id"], name="document_agency_uploaded"),
+            # Staff's list of every document, newest first: read from the index, not
+            # a sort of the whole table.
+            models.Index(fields=["-uploaded_at", "-id"], name="document_uploaded"),
         ]
 
     def __str__(self):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.exceptions import DomainError
+from core.pagination import EstimatedCountPaginator
 from events import services
 from events.models import (
     DeliveryAttempt,
@@ -44,8 +45,11 @@ class StuckFilter(admin.SimpleListFilter):
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
     list_display = ("type", "resource_type", "resource_id", "created_at", "state")
-    list_filter = (StuckFilter, "type")
-    date_hierarchy = "created_at"
+    list_filter = (StuckFilter, "type", "created_at")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
+    # No date_hierarchy: it reads the whole table on every page (MIN/MAX, then the
+    # distinct years or months). The date filter's links cost no query.
     readonly_fields = ("id", "type", "created_at", "data", "resource_type", "resource_id",
                        "customer_id", "dispatched_at")
     actions = ["dispatch_again"]
@@ -103,6 +107,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                     "next_attempt_at", "created_at")
     list_filter = ("status", "event__type")
     list_select_related = ("event", "endpoint")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
     readonly_fields = ("endpoint", "event", "status", "attempts", "last_status_code",
                        "last_error", "next_attempt_at", "window_started_at", "leased_until",
                        "delivered_at", "created_at")
@@ -133,6 +139,8 @@ class EmailNotificationAdmin(admin.ModelAdmin):
     list_display = ("kind", "recipient", "status", "attempts", "created_at")
     list_filter = ("status", "kind")
     list_select_related = ("recipient",)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a whole big table per page
     readonly_fields = ("kind", "event", "endpoint", "recipient", "status", "attempts",
                        "last_error", "next_attempt_at", "sent_at", "created_at")
 

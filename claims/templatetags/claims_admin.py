@@ -26,7 +26,8 @@ def claims_dashboard(context):
         return f"{base}?{urlencode(params)}" if params else base
 
     data["status_links"] = [
-        {"label": label, "count": n, "url": link(claims, status__exact=status)}
+        {"label": label, "count": n, "more": status in data["by_status_more"],
+         "url": link(claims, status__exact=status)}
         for status, label, n in data["by_status"]]
     data["open_url"] = link(claims, queue="open")
     data["overdue_url"] = link(claims, queue="overdue")

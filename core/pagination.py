@@ -124,10 +124,22 @@ def _estimated_rows(object_list) -> int | None:
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
 
 
+class ExactCountPaginator(EstimatedCountPaginator):
+    """Django's own count: for lists bounded by one agency's book."""
+
+    @cached_property
+    def count(self):
+        return Paginator.count.func(self)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=` (from 1) and `?page_size=` (1 to 100): anything else is a 400 naming
     the parameter, never silently replaced by a default. A page past the last is 404.
-    An unfiltered list of a big table is counted from statistics (EstimatedCountPaginator)."""
+
+    A caller who sees one agency's rows (a broker: `request.user.agency_id`) gets an
+    exact count: the agency key makes it an index scan of that agency's rows alone.
+    Staff lists span the whole book: unfiltered and big, counted from statistics;
+    otherwise exact up to COUNT_CAP and estimated past it (EstimatedCountPaginator)."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -151,6 +163,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self._positive_int(request, self.page_query_param)
+        if getattr(getattr(request, "user", None), "agency_id", None) is not None:
+            self.django_paginator_class = ExactCountPaginator
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):

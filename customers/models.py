@@ -56,6 +56,9 @@ class Customer(models.Model):
             models.Index(fields=["broker", "-created_at", "-id"], name="customer_broker_created"),
             models.Index(fields=["-created_at", "-id"], name="customer_created"),
             models.Index(fields=["last_name", "first_name"], name="customer_name"),
+            # the portal's list: a broker's customers by name, a page at a time
+            models.Index(fields=["broker", "last_name", "first_name", "id"],
+                         name="customer_broker_name"),
         ]
 
     def __str__(self):

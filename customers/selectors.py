@@ -1,7 +1,8 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,6 +17,15 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     if user.is_broker:
         return qs.filter(broker_id=user.agency_id)
     return qs
+
+
+def policy_count_subquery():
+    """Each customer's number of policies, as a correlated subquery: evaluated only
+    for the rows a page shows, where a Count() annotation groups the whole list."""
+    policy = Customer._meta.get_field("policies").related_model
+    counts = (policy._default_manager.filter(customer_id=OuterRef("pk")).order_by()
+              .values("customer_id").annotate(n=Count("*")).values("n"))
+    return Coalesce(Subquery(counts), 0)
 
 
 def customer_get(*, user: User, pk) -> Customer:

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -13,7 +13,7 @@ from core.formatting import day
 from customers import services
 from customers.forms import CustomerForm, CustomerSearchForm
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.selectors import customers_visible_to, policy_count_subquery
 
 PAGE_SIZE = 25
 
@@ -47,8 +47,10 @@ def customer_list(request):
     form = CustomerSearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     customers = _search(customers_visible_to(request.user), query)
+    # The policy count is a subquery per listed row (evaluated for the page's rows
+    # after the index gives them in order), not a GROUP BY over the agency's book.
     paginator = Paginator(
-        customers.annotate(policy_count=Count("policies")).order_by(
+        customers.annotate(policy_count=policy_count_subquery()).order_by(
             "last_name", "first_name", "id").values(
             "id", "first_name", "last_name", "email", "erased_at", "created_at",
             "policy_count"), PAGE_SIZE)

@@ -134,3 +134,21 @@ def test_an_unfiltered_big_list_is_counted_from_statistics(monkeypatch, staff_cl
     paginator = pagination.EstimatedCountPaginator(
         customers_visible_to(None).model.objects.filter(broker=agency), 25)
     assert paginator.count == 3
+
+
+@requires_postgres
+def test_the_portal_customer_page_reads_names_in_order_and_counts_policies_per_row(
+        broker, agency):
+    from customers.selectors import policy_count_subquery
+
+    for _ in range(3):
+        PolicyFactory(customer=CustomerFactory(broker=agency))
+    for _ in range(5):
+        PolicyFactory(customer=CustomerFactory(broker=AgencyFactory()))
+    page = (customers_visible_to(broker).annotate(policy_count=policy_count_subquery())
+            .order_by("last_name", "first_name", "id").values("id", "policy_count")[:25])
+    plan = _plan(page)
+    assert "customer_broker_name" in plan, plan
+    assert "Sort" not in plan and "HashAggregate" not in plan, plan  # no grouping of the book
+    assert "SubPlan" in plan, plan  # the count: per row shown
+    assert sorted(row["policy_count"] for row in page) == [1, 1, 1]

@@ -127,19 +127,21 @@ class NoteOutput(serializers.Serializer):
         return events.note_data(note)
 
 
+# The services strip and refuse blank text; the length bound applies to what was sent,
+# as the schema says (DRF would trim first and then measure).
 class NoteInput(serializers.Serializer):
-    text = serializers.CharField(max_length=services.MAX_NOTE_LENGTH)
+    text = serializers.CharField(max_length=services.MAX_NOTE_LENGTH, trim_whitespace=False)
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices)
 
 
 class ReserveInput(serializers.Serializer):
     amount = MoneyField(max_digits=14)
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=500, trim_whitespace=False)
 
 
 class PaymentInput(serializers.Serializer):
     amount = MoneyField(max_digits=14)
-    payee = serializers.CharField(max_length=200)
+    payee = serializers.CharField(max_length=200, trim_whitespace=False)
     final = serializers.BooleanField(required=False, default=False)
 
 

@@ -201,3 +201,16 @@ def test_each_action_leaves_one_audit_entry(staff_client, staff, claim, senior):
     assert count("claimpayment") == 1
     r = staff_client.get("/api/audit-logs", {"resource_type": "payment"})
     assert r.status_code == 200 and r.json()["results"][0]["resource_type"] == "payment"
+
+
+def test_a_note_is_measured_as_sent_and_blank_is_refused(staff_client, claim):
+    from claims.services import MAX_NOTE_LENGTH
+
+    url = f"/api/claims/{claim.pk}/notes"
+    padded = "  " + "x" * (MAX_NOTE_LENGTH - 1)  # within the bound once trimmed, not as sent
+    r = staff_client.post(url, {"text": padded, "visibility": "internal"}, format="json")
+    assert r.status_code == 400 and "text" in r.json()
+    r = staff_client.post(url, {"text": "   ", "visibility": "internal"}, format="json")
+    assert r.status_code == 400 and "text" in r.json()
+    r = staff_client.post(url, {"text": "  fine  ", "visibility": "internal"}, format="json")
+    assert r.status_code == 201 and r.json()["text"] == "fine"

@@ -333,3 +333,22 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ClaimTally(models.Model):
+    """Claims by agency and status, kept by the database as claims change
+    (core.db.tallies; the trigger is in the migration). Read summed over the slots:
+    `claims.selectors.claim_status_counts`."""
+
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.DO_NOTHING,
+                               db_constraint=False, db_index=False, related_name="+")
+    status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    slot = models.SmallIntegerField()
+    claims = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "status", "slot"],
+                                               nulls_distinct=False, name="claimtally_key")]
+
+    def __str__(self):
+        return f"{self.agency_id} {self.status}: {self.claims}"

@@ -295,3 +295,23 @@ class PolicyTerms(models.Model):
 
     def __str__(self):
         return f"{self.policy_id} v{self.version}"
+
+
+class PolicyTotal(models.Model):
+    """Active policies by agency and type: their number and premium, kept by the
+    database as policies change (core.db.tallies; the trigger is in the migration).
+    Read summed over the slots: `policies.selectors.policy_summary`."""
+
+    agency = models.ForeignKey("accounts.Agency", null=True, on_delete=models.DO_NOTHING,
+                               db_constraint=False, db_index=False, related_name="+")
+    policy_type = models.CharField(max_length=10, choices=PolicyType.choices)
+    slot = models.SmallIntegerField()
+    policies = models.BigIntegerField()
+    premium = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "policy_type", "slot"],
+                                               nulls_distinct=False, name="policytotal_key")]
+
+    def __str__(self):
+        return f"{self.agency_id} {self.policy_type}: {self.policies}"

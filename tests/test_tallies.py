@@ -1,0 +1,203 @@
+"""The tallies the database keeps (core.db.tallies): active policies by agency and type,
+claims by agency and status. Whatever writes the rows - a service, a bulk load, a raw
+UPDATE, a delete, a truncate - the figures read from the tally equal the ones grouped
+from the rows, and reading them does not touch the rows."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from auditlog.context import disable_auditlog
+from django.db import connection, transaction
+from django.db.models import Avg, Count, Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from claims import services as claim_services
+from claims.models import Claim, ClaimTally
+from claims.selectors import claim_status_counts
+from core.db.tallies import SLOTS, Tally
+from customers.models import Customer
+from policies import services as policy_services
+from policies.models import Policy, PolicyStatus, PolicyTotal
+from policies.selectors import policy_summary
+from tests.conftest import requires_postgres
+from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory
+
+pytestmark = [pytest.mark.django_db, requires_postgres]
+
+
+def grouped_summary(agency_id=None, every=False) -> list[dict]:
+    rows = Policy.objects.filter(status=PolicyStatus.ACTIVE)
+    if not every:
+        rows = rows.filter(agency_id=agency_id)
+    return [{"policy_type": r["policy_type"], "count": r["count"],
+             "total_premium": r["total_premium"], "avg_premium": r["avg_premium"]}
+            for r in rows.order_by().values("policy_type").annotate(
+                count=Count("id"), total_premium=Sum("premium_amount"),
+                avg_premium=Avg("premium_amount")).order_by("policy_type")]
+
+
+def assert_summaries(broker, staff):
+    for user, expected in ((broker, grouped_summary(broker.agency_id)),
+                           (staff, grouped_summary(every=True))):
+        got = policy_summary(user=user)
+        assert [(r["policy_type"], r["count"], r["total_premium"]) for r in got] == [
+            (r["policy_type"], r["count"], r["total_premium"]) for r in expected]
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine["avg_premium"].quantize(Decimal("0.01")) == \
+                theirs["avg_premium"].quantize(Decimal("0.01"))
+
+
+def grouped_claims(agency_id=None, every=False) -> dict[str, int]:
+    rows = Claim.objects.all() if every else Claim.objects.filter(agency_id=agency_id)
+    return dict(rows.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def assert_claim_counts(broker, staff):
+    assert claim_status_counts(broker) == grouped_claims(broker.agency_id)
+    assert claim_status_counts(staff) == grouped_claims(every=True)
+
+
+def test_policy_totals_follow_every_kind_of_write(broker, other_agency, staff):
+    today = timezone.localdate()
+    mine = CustomerFactory(broker=broker.agency)
+    theirs = CustomerFactory(broker=other_agency)
+    home = PolicyFactory(customer=mine, policy_type="home", premium_amount=Decimal("100.10"))
+    PolicyFactory(customer=mine, policy_type="auto", premium_amount=Decimal("250.00"))
+    PolicyFactory(customer=theirs, policy_type="home", premium_amount=Decimal("75.00"))
+    pending = PolicyFactory(customer=mine, policy_type="life", status=PolicyStatus.PENDING,
+                            premium_amount=Decimal("33.33"),
+                            start_date=today + datetime.timedelta(days=3),
+                            end_date=today + datetime.timedelta(days=300))
+    assert_summaries(broker, staff)
+    assert [r["policy_type"] for r in policy_summary(user=broker)] == ["auto", "home"]
+
+    # Cancelled, then reinstated (services).
+    policy_services.policy_cancel(actor=staff, policy=home, reason="Customer asked")
+    assert_summaries(broker, staff)
+    assert [r["policy_type"] for r in policy_summary(user=broker)] == ["auto"]
+    home.refresh_from_db()
+    policy_services.policy_reinstate(actor=staff, policy=home, reason="Paid after all")
+    assert_summaries(broker, staff)
+
+    # A status moved by date (service), then what no service does but a bulk load or
+    # an operator's SQL might: a premium changed in place, a bulk UPDATE.
+    policy_services.policies_refresh_status(today=today + datetime.timedelta(days=5))
+    assert Policy.objects.get(pk=pending.pk).status == PolicyStatus.ACTIVE
+    assert_summaries(broker, staff)
+    with disable_auditlog():
+        Policy.objects.filter(pk=home.pk).update(premium_amount=Decimal("120.00"))
+        assert_summaries(broker, staff)
+        Policy.objects.filter(agency_id=other_agency.pk).update(status=PolicyStatus.EXPIRED)
+        assert_summaries(broker, staff)
+
+        # The customer moves agency: the policies' agency follows, so do the totals.
+        Customer.objects.filter(pk=theirs.pk).update(broker=broker.agency)
+        Policy.objects.filter(customer=theirs).update(agency_id=broker.agency_id,
+                                                      status=PolicyStatus.ACTIVE)
+        assert_summaries(broker, staff)
+
+        # Bulk loads and deletes.
+        Policy.objects.bulk_create([
+            PolicyFactory.build(customer=mine, agency_id=broker.agency_id,
+                                policy_type="health", premium_amount=Decimal("10.00"),
+                                policy_number=f"BULK-{n}")
+            for n in range(3)])
+        assert_summaries(broker, staff)
+        Policy.objects.filter(policy_type="health").delete()
+        assert_summaries(broker, staff)
+    assert PolicyTotal.objects.filter(agency_id=broker.agency_id, policy_type="health"
+                                      ).exclude(policies=0).count() == 0
+
+
+def test_a_rolled_back_write_leaves_the_totals_as_they_were(broker, staff):
+    PolicyFactory(customer=CustomerFactory(broker=broker.agency), premium_amount=Decimal("5"))
+    before = policy_summary(user=broker)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        PolicyFactory(customer=CustomerFactory(broker=broker.agency))
+        raise RuntimeError
+    assert policy_summary(user=broker) == before
+    assert_summaries(broker, staff)
+
+
+def test_claim_tally_follows_transitions_moves_and_deletes(broker, other_agency, staff):
+    mine = PolicyFactory(customer=CustomerFactory(broker=broker.agency))
+    claim = ClaimFactory(policy=mine)
+    ClaimFactory(policy=mine)
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=other_agency)))
+    assert_claim_counts(broker, staff)
+    assert claim_status_counts(broker) == {"pending": 2}
+
+    claim_services.claim_transition(claim_id=claim.pk, to="processing", actor=staff)
+    assert claim_status_counts(broker) == {"pending": 1, "processing": 1}
+    assert_claim_counts(broker, staff)
+
+    with disable_auditlog():
+        Claim.objects.filter(agency_id=other_agency.pk).update(agency_id=broker.agency_id)
+        assert claim_status_counts(broker) == {"pending": 2, "processing": 1}
+        assert_claim_counts(broker, staff)
+        Claim.objects.filter(pk=claim.pk).delete()
+        assert_claim_counts(broker, staff)
+
+
+def test_the_figures_are_read_from_the_tallies_not_the_rows(broker, staff):
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=broker.agency)))
+    for user in (broker, staff):
+        with CaptureQueriesContext(connection) as ctx:
+            policy_summary(user=user)
+            claim_status_counts(user)
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        assert len(ctx.captured_queries) == 2
+        assert '"policies_policytotal"' in sql and '"claims_claimtally"' in sql
+        assert 'FROM "policies_policy"' not in sql and 'FROM "claims_claim"' not in sql
+
+
+def test_a_key_is_summed_over_its_slots(broker, other_broker):
+    """Writers add to their own slot; a reader sums them (and drops keys at zero)."""
+    PolicyTotal.objects.bulk_create([
+        PolicyTotal(agency_id=broker.agency_id, policy_type="auto", slot=slot, policies=2,
+                    premium=Decimal("10.00")) for slot in range(SLOTS)])
+    PolicyTotal.objects.create(agency_id=broker.agency_id, policy_type="life", slot=1,
+                               policies=0, premium=Decimal("0.00"))
+    assert policy_summary(user=broker) == [{
+        "policy_type": "auto", "count": 2 * SLOTS, "total_premium": Decimal("80.00"),
+        "avg_premium": Decimal("5")}]
+    assert policy_summary(user=other_broker) == []
+
+
+def test_nobody_sees_figures_when_signed_out_or_inactive(broker):
+    from django.contrib.auth.models import AnonymousUser
+
+    PolicyFactory(customer=CustomerFactory(broker=broker.agency))
+    broker.is_active = False
+    for user in (AnonymousUser(), broker, None):
+        assert policy_summary(user=user) == []
+        assert claim_status_counts(user) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_truncated_source_empties_its_tally(broker, staff):
+    PolicyFactory(customer=CustomerFactory(broker=broker.agency))
+    assert PolicyTotal.objects.exists()
+    with disable_auditlog(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE policies_policy CASCADE")
+    assert not PolicyTotal.objects.exists()
+    assert policy_summary(user=staff) == []
+
+
+def test_the_fill_recounts_from_the_rows(broker, staff):
+    """What the migration runs after installing the trigger: the tally rebuilt from the
+    rows, whatever it held."""
+    PolicyFactory(customer=CustomerFactory(broker=broker.agency), premium_amount=Decimal("9"))
+    with disable_auditlog():
+        PolicyTotal.objects.update(policies=999)
+    tally = Tally(table="policies_policytotal", source="policies_policy",
+                  keys=("agency_id", "policy_type"), count="policies",
+                  sums=(("premium", "premium_amount"),),
+                  condition="{row}.status = 'active'", watch=("status",))
+    with connection.cursor() as cursor:
+        for statement in tally.fill_sql():
+            cursor.execute(statement)
+    assert_summaries(broker, staff)
+    assert set(PolicyTotal.objects.values_list("slot", flat=True)) == {0}

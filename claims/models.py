@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Agency
+from core.db import tallies
 from policies.models import Policy
 
 
@@ -123,11 +124,16 @@ class Claim(models.Model):
             models.Index(fields=["assignee", "status"], name="claim_assignee_status"),
             models.Index(fields=["status", "sla_due_at"], name="claim_status_sla"),
             models.Index(fields=["policy", "status"], name="claim_policy_status"),
-            models.Index(fields=["status", "-created_at"], name="claim_status_created"),
+            models.Index(fields=["status", "-created_at", "-id"], name="claim_status_created"),
             models.Index(fields=["-created_at", "-id"], name="claim_created"),
             models.Index(fields=["agency", "-created_at", "-id"], name="claim_agency_created"),
             # The overdue queue (whatever the status) in due order, and its capped count.
             models.Index(fields=["sla_due_at"], name="claim_sla_due"),
+            # The overdue list newest first (the API's `?overdue=true`): the open claims
+            # in list order, each one's due time read from the index, so the newest
+            # claims still within their SLA are skipped without a visit to the table.
+            models.Index(fields=["-created_at", "-id", "sla_due_at"], name="claim_open_created",
+                         condition=models.Q(sla_due_at__isnull=False)),
             # Reserves outstanding: only claims being handled hold one, so the dashboard's
             # sum reads these few rows, not the book.
             models.Index(fields=["status"], name="claim_reserved",
@@ -338,7 +344,8 @@ class IdempotencyKey(models.Model):
 class ClaimTally(models.Model):
     """Claims by agency and status, kept by the database as claims change
     (core.db.tallies; the trigger is in the migration). Read summed over the slots:
-    `claims.selectors.claim_status_counts`."""
+    `claims.selectors.claim_status_counts`, and the count of a list filtered by these
+    columns alone (core.db.tallies.count)."""
 
     agency = models.ForeignKey(Agency, null=True, on_delete=models.DO_NOTHING,
                                db_constraint=False, db_index=False, related_name="+")
@@ -352,3 +359,6 @@ class ClaimTally(models.Model):
 
     def __str__(self):
         return f"{self.agency_id} {self.status}: {self.claims}"
+
+
+tallies.counts(Claim, ClaimTally, keys=("agency_id", "status"), count="claims")

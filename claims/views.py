@@ -12,6 +12,7 @@ from claims import services
 from claims.forms import ClaimFilterForm, ClaimNoteForm, ClaimReportForm
 from claims.models import OPEN_STATUSES, ClaimStatus, ClaimStatusChange, ClaimType
 from claims.selectors import claim_status_counts, claims_visible_to, recent_activity
+from core.db import tallies
 from core.exceptions import DomainError
 from core.formatting import day, money
 from customers.models import Customer
@@ -133,7 +134,7 @@ def claim_list(request):
         claims = claims.filter(status=status)
     paginator = Paginator(claims.order_by("-created_at", "-id").values(*_LIST_COLUMNS),
                           PAGE_SIZE)
-    paginator.count = claims.count()  # of the claims alone, not of the joined rows
+    paginator.count = tallies.count(claims)  # of the claims alone, not the joined rows
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _claim_rows(page.object_list)
     return render_page(request, "claims/claim_list.html",

@@ -6,6 +6,8 @@ from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from core.db import tallies
+
 # Above this many rows (PostgreSQL's own estimate) an unfiltered list is not counted.
 ESTIMATE_ABOVE = 100_000
 # A filtered list is counted exactly up to this many rows; past it (a broker's whole
@@ -17,6 +19,8 @@ COUNT_CAP = 1_000
 class EstimatedCountPaginator(Paginator):
     """A paginator whose cost does not grow with the table.
 
+    A list filtered only by the columns a tally counts by (core.db.tallies: a broker's
+    agency, a status) takes its exact count from the tally.
     The list of every row of a table holding more than ESTIMATE_ABOVE rows (no WHERE
     clause: a staff list without filters) takes its count from PostgreSQL's
     statistics (pg_class.reltuples, kept by autovacuum/ANALYZE); any other list is
@@ -29,6 +33,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
+        tallied = tallies.tallied(self.object_list)
+        if tallied is not None:
+            return tallied
         estimate = _estimated_rows(self.object_list)
         if estimate is not None and estimate > ESTIMATE_ABOVE:
             self.estimated = True
@@ -125,11 +132,12 @@ def _estimated_rows(object_list) -> int | None:
 
 
 class ExactCountPaginator(EstimatedCountPaginator):
-    """Django's own count: for lists bounded by one agency's book."""
+    """Django's own count (or the tally's): for lists bounded by one agency's book."""
 
     @cached_property
     def count(self):
-        return Paginator.count.func(self)
+        tallied = tallies.tallied(self.object_list)
+        return Paginator.count.func(self) if tallied is None else tallied
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

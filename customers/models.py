@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.models import Agency
+from core.db import tallies
 from customers.fields import EncryptedDateField, EncryptedTextField
 
 
@@ -74,3 +75,23 @@ class Customer(models.Model):
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
+
+
+class CustomerTally(models.Model):
+    """Customers by agency, kept by the database as customers change (core.db.tallies;
+    the trigger is in the migration): the count of a broker's customer list."""
+
+    broker = models.ForeignKey("accounts.Agency", null=True, on_delete=models.DO_NOTHING,
+                               db_constraint=False, db_index=False, related_name="+")
+    slot = models.SmallIntegerField()
+    customers = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["broker", "slot"], nulls_distinct=False,
+                                               name="customertally_key")]
+
+    def __str__(self):
+        return f"{self.broker_id}: {self.customers}"
+
+
+tallies.counts(Customer, CustomerTally, keys=("broker_id",), count="customers")

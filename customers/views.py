@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.forms import add_domain_error
 from accounts.views import portal_page, render_page
+from core.db import tallies
 from core.exceptions import DomainError
 from core.formatting import day
 from customers import services
@@ -54,7 +55,7 @@ def customer_list(request):
             "last_name", "first_name", "id").values(
             "id", "first_name", "last_name", "email", "erased_at", "created_at",
             "policy_count"), PAGE_SIZE)
-    paginator.count = customers.count()  # the customers, not their policies' join
+    paginator.count = tallies.count(customers)  # the customers, not their policies' join
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _customer_rows(page.object_list)
     return render_page(request, "customers/customer_list.html",

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.db import tallies
 from customers.models import Customer
 
 
@@ -298,20 +299,27 @@ class PolicyTerms(models.Model):
 
 
 class PolicyTotal(models.Model):
-    """Active policies by agency and type: their number and premium, kept by the
+    """Policies by agency, type and status: their number and premium, kept by the
     database as policies change (core.db.tallies; the trigger is in the migration).
-    Read summed over the slots: `policies.selectors.policy_summary`."""
+    Read summed over the slots: `policies.selectors.policy_summary`, and the count of a
+    list filtered by these columns alone (core.db.tallies.count)."""
 
     agency = models.ForeignKey("accounts.Agency", null=True, on_delete=models.DO_NOTHING,
                                db_constraint=False, db_index=False, related_name="+")
     policy_type = models.CharField(max_length=10, choices=PolicyType.choices)
+    status = models.CharField(max_length=10, choices=PolicyStatus.choices)
     slot = models.SmallIntegerField()
     policies = models.BigIntegerField()
     premium = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agency", "policy_type", "slot"],
-                                               nulls_distinct=False, name="policytotal_key")]
+        constraints = [models.UniqueConstraint(
+            fields=["agency", "policy_type", "status", "slot"], nulls_distinct=False,
+            name="policytotal_key")]
 
     def __str__(self):
-        return f"{self.agency_id} {self.policy_type}: {self.policies}"
+        return f"{self.agency_id} {self.policy_type} {self.status}: {self.policies}"
+
+
+tallies.counts(Policy, PolicyTotal, keys=("agency_id", "policy_type", "status"),
+               count="policies")

@@ -38,7 +38,8 @@ def policy_summary(*, user: User) -> list[dict]:
     if scope is None:
         return []
     every, agency_id = scope
-    rows = (PolicyTotal.objects.order_by("policy_type").values("policy_type")
+    rows = (PolicyTotal.objects.filter(status=PolicyStatus.ACTIVE).order_by("policy_type")
+            .values("policy_type")
             .annotate(count=Sum("policies"), total_premium=Sum("premium")))
     if not every:
         rows = rows.filter(agency_id=agency_id)

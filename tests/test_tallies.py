@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import Claim, ClaimTally
-from claims.selectors import claim_status_counts
+from claims.selectors import claim_status_counts, claims_overdue, claims_visible_to
+from core.db import tallies
 from core.db.tallies import SLOTS, Tally
-from customers.models import Customer
+from customers.models import Customer, CustomerTally
+from customers.selectors import customers_visible_to
 from policies import services as policy_services
 from policies.models import Policy, PolicyStatus, PolicyTotal
-from policies.selectors import policy_summary
+from policies.selectors import policies_visible_to, policy_summary
 from tests.conftest import requires_postgres
 from tests.factories import ClaimFactory, CustomerFactory, PolicyFactory
 
@@ -109,6 +111,10 @@ def test_policy_totals_follow_every_kind_of_write(broker, other_agency, staff):
         assert_summaries(broker, staff)
     assert PolicyTotal.objects.filter(agency_id=broker.agency_id, policy_type="health"
                                       ).exclude(policies=0).count() == 0
+    # Every status is tallied, not only the active ones the summary reads.
+    for status in PolicyStatus.values:
+        assert tallies.count(policies_visible_to(staff).filter(status=status)) == \
+            Policy.objects.filter(status=status).count()
 
 
 def test_a_rolled_back_write_leaves_the_totals_as_they_were(broker, staff):
@@ -156,10 +162,12 @@ def test_the_figures_are_read_from_the_tallies_not_the_rows(broker, staff):
 def test_a_key_is_summed_over_its_slots(broker, other_broker):
     """Writers add to their own slot; a reader sums them (and drops keys at zero)."""
     PolicyTotal.objects.bulk_create([
-        PolicyTotal(agency_id=broker.agency_id, policy_type="auto", slot=slot, policies=2,
-                    premium=Decimal("10.00")) for slot in range(SLOTS)])
-    PolicyTotal.objects.create(agency_id=broker.agency_id, policy_type="life", slot=1,
-                               policies=0, premium=Decimal("0.00"))
+        PolicyTotal(agency_id=broker.agency_id, policy_type="auto", status="active",
+                    slot=slot, policies=2, premium=Decimal("10.00")) for slot in range(SLOTS)])
+    PolicyTotal.objects.create(agency_id=broker.agency_id, policy_type="life",
+                               status="active", slot=1, policies=0, premium=Decimal("0.00"))
+    PolicyTotal.objects.create(agency_id=broker.agency_id, policy_type="home",
+                               status="pending", slot=1, policies=3, premium=Decimal("9.00"))
     assert policy_summary(user=broker) == [{
         "policy_type": "auto", "count": 2 * SLOTS, "total_premium": Decimal("80.00"),
         "avg_premium": Decimal("5")}]
@@ -193,11 +201,57 @@ def test_the_fill_recounts_from_the_rows(broker, staff):
     with disable_auditlog():
         PolicyTotal.objects.update(policies=999)
     tally = Tally(table="policies_policytotal", source="policies_policy",
-                  keys=("agency_id", "policy_type"), count="policies",
-                  sums=(("premium", "premium_amount"),),
-                  condition="{row}.status = 'active'", watch=("status",))
+                  keys=("agency_id", "policy_type", "status"), count="policies",
+                  sums=(("premium", "premium_amount"),))
     with connection.cursor() as cursor:
         for statement in tally.fill_sql():
             cursor.execute(statement)
     assert_summaries(broker, staff)
     assert set(PolicyTotal.objects.values_list("slot", flat=True)) == {0}
+
+
+def test_a_list_filtered_by_tally_keys_alone_is_counted_from_the_tally(
+        broker, other_agency, staff):
+    mine = CustomerFactory(broker=broker.agency)
+    CustomerFactory(broker=broker.agency)
+    CustomerFactory(broker=other_agency)
+    claim = ClaimFactory(policy=PolicyFactory(customer=mine))
+    ClaimFactory(policy=PolicyFactory(customer=mine), status="processing")
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=other_agency)))
+    cases = [
+        customers_visible_to(broker), customers_visible_to(staff),
+        policies_visible_to(broker), policies_visible_to(broker).filter(status="active"),
+        policies_visible_to(staff).filter(status="active", policy_type="auto"),
+        claims_visible_to(broker), claims_visible_to(broker).filter(status="pending"),
+        claims_visible_to(staff).filter(status="processing"),
+        # As the lists read them: .values() over joins that only fetch.
+        claims_visible_to(broker).values("id", "policy__customer__first_name"),
+    ]
+    for qs in cases:
+        with CaptureQueriesContext(connection) as ctx:
+            n = tallies.tallied(qs)
+        assert n == qs.count(), qs.query
+        assert len(ctx.captured_queries) == 1
+        assert "tally" in ctx.captured_queries[0]["sql"] or \
+            "policytotal" in ctx.captured_queries[0]["sql"]
+    assert tallies.count(claims_visible_to(broker)) == 2
+    assert CustomerTally.objects.exists() and ClaimTally.objects.exists()
+    assert claim.agency_id == broker.agency_id
+
+
+def test_any_other_condition_is_counted_from_the_rows(broker, staff):
+    policy = PolicyFactory(customer=CustomerFactory(broker=broker.agency))
+    ClaimFactory(policy=policy)
+    for qs in [
+        claims_visible_to(broker).filter(policy_id=policy.pk),     # not a tally key
+        claims_overdue(claims_visible_to(staff)),                  # a range
+        claims_visible_to(broker).exclude(status="pending"),       # negated
+        claims_visible_to(staff).filter(status__in=["pending"]),   # not an equality
+        claims_visible_to(broker).filter(policy__customer__first_name="X"),  # a join
+        claims_visible_to(broker)[:5],                             # sliced
+        claims_visible_to(broker).distinct(),
+        customers_visible_to(broker).filter(last_name="Smith"),
+    ]:
+        assert tallies.tallied(qs) is None, qs.query
+    assert tallies.count(claims_visible_to(broker).filter(policy_id=policy.pk)) == 1
+    assert tallies.tallied(Customer.objects.none()) is None

@@ -105,3 +105,59 @@ def kept(model) -> bool:
     from django.db import connections, router
 
     return connections[router.db_for_read(model)].vendor == "postgresql"
+
+
+# source model -> (tally model, the key columns both share, the tally's count field)
+_COUNTS: dict = {}
+
+
+def counts(source, tally, *, keys: tuple[str, ...], count: str) -> None:
+    """Declare that `tally` counts `source`'s rows by `keys` (column names)."""
+    _COUNTS[source] = (tally, frozenset(keys), count)
+
+
+def tallied(queryset) -> int | None:
+    """The number of rows of `queryset` read from its model's tally: when its only
+    conditions are equalities on the tally's keys (a broker's agency, a status); else
+    None. Joins that only fetch related rows (select_related) do not change it."""
+    from django.db.models import Sum
+    from django.db.models.expressions import Col
+    from django.db.models.lookups import Exact
+    from django.db.models.sql.constants import INNER
+    from django.db.models.sql.where import AND
+
+    entry = _COUNTS.get(getattr(queryset, "model", None))
+    if entry is None:
+        return None
+    tally, keys, count = entry
+    query = queryset.query
+    if (query.is_sliced or query.distinct or query.combinator or query.group_by
+            or query.is_empty() or not kept(tally)):
+        return None
+    where = query.where
+    if where.negated or (where.connector != AND and len(where.children) > 1):
+        return None
+    filters = {}
+    for child in where.children:
+        if not (isinstance(child, Exact) and isinstance(child.lhs, Col)
+                and child.lhs.alias == query.base_table
+                and child.lhs.target.column in keys
+                and not hasattr(child.rhs, "resolve_expression")):
+            return None
+        filters[child.lhs.target.column] = child.rhs
+    for join in query.alias_map.values():
+        # An inner join through a nullable foreign key drops the rows where it is NULL,
+        # unless the key is one of the equalities above (then no row has it NULL).
+        if getattr(join, "join_type", None) == INNER and join.nullable and not (
+                join.parent_alias == query.base_table
+                and all(column in filters for column, _ in join.join_cols)):
+            return None
+    # The key columns are named alike in both tables (agency_id, status...).
+    rows = tally.objects.using(queryset.db).filter(**filters)
+    return rows.aggregate(n=Sum(count))["n"] or 0
+
+
+def count(queryset) -> int:
+    """`queryset.count()`, from the tally when one answers it."""
+    n = tallied(queryset)
+    return queryset.count() if n is None else n

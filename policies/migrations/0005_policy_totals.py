@@ -5,13 +5,12 @@ from django.db import migrations, models
 
 from core.db.tallies import Tally
 
-# Active policies by (agency, type): count and premium. Written out here, not imported
+# Policies by (agency, type, status): count and premium. Written out here, not imported
 # from the app, so this migration keeps meaning what it meant when it ran.
 POLICY_TOTALS = Tally(
     table="policies_policytotal", source="policies_policy",
-    keys=("agency_id", "policy_type"), count="policies",
-    sums=(("premium", "premium_amount"),),
-    condition="{row}.status = 'active'", watch=("status",))
+    keys=("agency_id", "policy_type", "status"), count="policies",
+    sums=(("premium", "premium_amount"),))
 
 
 class Migration(migrations.Migration):
@@ -27,13 +26,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('policy_type', models.CharField(choices=[('auto', 'Auto'), ('home', 'Home'), ('life', 'Life'), ('health', 'Health')], max_length=10)),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active'), ('expired', 'Expired'), ('cancelled', 'Cancelled')], max_length=10)),
                 ('slot', models.SmallIntegerField()),
                 ('policies', models.BigIntegerField()),
                 ('premium', models.DecimalField(decimal_places=2, max_digits=18)),
                 ('agency', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.agency')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('agency', 'policy_type', 'slot'), name='policytotal_key', nulls_distinct=False)],
+                'constraints': [models.UniqueConstraint(fields=('agency', 'policy_type', 'status', 'slot'), name='policytotal_key', nulls_distinct=False)],
             },
         ),
         POLICY_TOTALS.operation(),

@@ -16,7 +16,10 @@ source rows, as they did before.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from django.db import connections
 
 SLOTS = 8
 
@@ -102,7 +105,7 @@ AS $$ BEGIN DELETE FROM {self.table}; RETURN NULL; END $$""",
 
 def kept(model) -> bool:
     """Whether the tally model's figures are kept by the database it is read from."""
-    from django.db import connections, router
+    from django.db import router
 
     return connections[router.db_for_read(model)].vendor == "postgresql"
 
@@ -120,7 +123,6 @@ def tallied(queryset) -> int | None:
     """The number of rows of `queryset` read from its model's tally: when its only
     conditions are equalities on the tally's keys (a broker's agency, a status); else
     None. Joins that only fetch related rows (select_related) do not change it."""
-    from django.db.models import Sum
     from django.db.models.expressions import Col
     from django.db.models.lookups import Exact
     from django.db.models.sql.constants import INNER
@@ -152,9 +154,25 @@ def tallied(queryset) -> int | None:
                 join.parent_alias == query.base_table
                 and all(column in filters for column, _ in join.join_cols)):
             return None
-    # The key columns are named alike in both tables (agency_id, status...).
-    rows = tally.objects.using(queryset.db).filter(**filters)
-    return rows.aggregate(n=Sum(count))["n"] or 0
+    columns = tuple(sorted(filters))
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(_sum_sql(tally, count, columns), [filters[c] for c in columns])
+        return cursor.fetchone()[0]
+
+
+@functools.cache
+def _sum_sql(tally, count: str, columns: tuple[str, ...]) -> str:
+    """The tally's count summed for equalities on `columns`, written once per shape
+    (read on every list page: not compiled by the ORM each time). The key columns are
+    named alike in both tables (agency_id, status...)."""
+    meta = tally._meta
+    where = " AND ".join(f'"{meta.get_field(_field(tally, c)).column}" = %s' for c in columns)
+    return (f'SELECT COALESCE(SUM("{meta.get_field(count).column}"), 0) '
+            f'FROM "{meta.db_table}"' + (f" WHERE {where}" if where else ""))
+
+
+def _field(model, column: str) -> str:
+    return next(f.name for f in model._meta.concrete_fields if f.column == column)
 
 
 def count(queryset) -> int:

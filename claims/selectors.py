@@ -81,7 +81,7 @@ def claim_status_counts(user: User) -> dict[str, int]:
     rows = ClaimTally.objects.order_by().values_list("status").annotate(n=Sum("claims"))
     if not every:
         rows = rows.filter(agency_id=agency_id)
-    return {status: n for status, n in rows if n}
+    return {status: int(n) for status, n in rows if n}  # SUM of a bigint is a numeric
 
 
 def recent_activity(user: User, *, limit: int = 5) -> list[tuple[str, object]]:

@@ -43,7 +43,8 @@ def policy_summary(*, user: User) -> list[dict]:
             .annotate(count=Sum("policies"), total_premium=Sum("premium")))
     if not every:
         rows = rows.filter(agency_id=agency_id)
-    return [{**row, "avg_premium": row["total_premium"] / row["count"]}
+    # (SUM of a bigint is a numeric: the count is made an int again.)
+    return [{**row, "count": int(row["count"]), "avg_premium": row["total_premium"] / row["count"]}
             for row in rows if row["count"]]
 
 

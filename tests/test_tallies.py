@@ -44,6 +44,7 @@ def assert_summaries(broker, staff):
     for user, expected in ((broker, grouped_summary(broker.agency_id)),
                            (staff, grouped_summary(every=True))):
         got = policy_summary(user=user)
+        assert all(type(row["count"]) is int for row in got)
         assert [(r["policy_type"], r["count"], r["total_premium"]) for r in got] == [
             (r["policy_type"], r["count"], r["total_premium"]) for r in expected]
         for mine, theirs in zip(got, expected, strict=True):
@@ -59,6 +60,7 @@ def grouped_claims(agency_id=None, every=False) -> dict[str, int]:
 def assert_claim_counts(broker, staff):
     assert claim_status_counts(broker) == grouped_claims(broker.agency_id)
     assert claim_status_counts(staff) == grouped_claims(every=True)
+    assert all(type(n) is int for n in claim_status_counts(staff).values())
 
 
 def test_policy_totals_follow_every_kind_of_write(broker, other_agency, staff):
@@ -230,7 +232,7 @@ def test_a_list_filtered_by_tally_keys_alone_is_counted_from_the_tally(
     for qs in cases:
         with CaptureQueriesContext(connection) as ctx:
             n = tallies.tallied(qs)
-        assert n == qs.count(), qs.query
+        assert n == qs.count() and type(n) is int, qs.query
         assert len(ctx.captured_queries) == 1
         assert "tally" in ctx.captured_queries[0]["sql"] or \
             "policytotal" in ctx.captured_queries[0]["sql"]
@@ -255,3 +257,10 @@ def test_any_other_condition_is_counted_from_the_rows(broker, staff):
         assert tallies.tallied(qs) is None, qs.query
     assert tallies.count(claims_visible_to(broker).filter(policy_id=policy.pk)) == 1
     assert tallies.tallied(Customer.objects.none()) is None
+
+
+def test_the_api_writes_a_tallied_count_as_a_whole_number(broker_client, broker):
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=broker.agency)))
+    for path in ("/api/claims", "/api/customers", "/api/policies"):
+        response = broker_client.get(path)
+        assert b'"count":1,' in response.content, response.content[:80]

@@ -157,7 +157,7 @@ def tallied(queryset) -> int | None:
     columns = tuple(sorted(filters))
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(_sum_sql(tally, count, columns), [filters[c] for c in columns])
-        return cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])  # SUM of a bigint is a numeric
 
 
 @functools.cache

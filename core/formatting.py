@@ -43,6 +43,13 @@ def money(value, currency: str | None = None) -> str:
     return f"{sign}{currency_symbol(code)}{abs(amount):,.{places}f}"
 
 
+def number(value) -> str:
+    """A whole number with thousands separators, as a count on a page: 12,345."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return f"{value:,}"
+
+
 def day(value) -> str:
     """A date (or the local date of a date-time) as the pages show it: 29 Nov 2026."""
     if value is None or value == "":

@@ -2,6 +2,7 @@
 
     {{ policy.premium_amount|money }}   £1,998.48
     {{ claim.incident_date|day }}       29 Nov 2026
+    {{ page.paginator.count|number }}   12,345
     {{ policy_type|a }}                 an auto
 """
 
@@ -15,6 +16,11 @@ register = template.Library()
 @register.filter
 def money(value, currency=None):
     return formatting.money(value, currency)
+
+
+@register.filter
+def number(value):
+    return formatting.number(value)
 
 
 @register.filter

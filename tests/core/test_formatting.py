@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from core.formatting import article, counted, day, money, with_article
+from core.formatting import article, counted, day, money, number, with_article
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -84,3 +84,12 @@ def test_counted(count, expected):
 def test_counted_with_an_irregular_plural():
     assert counted(1, "policy", "policies") == "1 policy"
     assert counted(3, "policy", "policies") == "3 policies"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0, "0"), (999, "999"), (2025, "2,025"), (1_000_093, "1,000,093"), (-1500, "-1,500"),
+    (True, "True"), ("12", "12"), (None, "None"),
+])
+def test_a_count_has_thousands_separators(value, expected):
+    assert number(value) == expected
+    assert Template("{{ n|number }}").render(Context({"n": value})) == expected

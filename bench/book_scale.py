@@ -45,7 +45,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default="", help="run only cases whose path contains this")
     parser.add_argument("--out", help="write the figures as JSON here")
-    parser.add_argument("--compare", nargs=2, metavar=("SMALL", "BIG"),
+    parser.add_argument("--compare", nargs=2, metavar=("SMALL[,SMALL2…]", "BIG[,BIG2…]"),
                         help="print the p95 ratio table of two --out files")
     args = parser.parse_args()
     if args.compare:
@@ -241,9 +241,21 @@ def _cases(password):
     return [(who, c, path, _label(path)) for who, c, path in cases]
 
 
+def _runs(files: str) -> dict:
+    """One book's figures from one run, or from several (comma-separated files, runs
+    taken in alternation with the other book's): each request's p95 is then the
+    median of the runs' p95s, which one run's stray pause does not move."""
+    runs = [json.loads(Path(name).read_text()) for name in files.split(",")]
+    merged = {"customers": runs[0]["customers"], "cases": {}}
+    for key, first in runs[0]["cases"].items():
+        p95s = sorted(run["cases"][key]["p95"] for run in runs if key in run["cases"])
+        merged["cases"][key] = {**first, "p95": statistics.median(p95s)}
+    return merged
+
+
 def compare(small_file: str, big_file: str) -> None:
-    small = json.loads(Path(small_file).read_text())
-    big = json.loads(Path(big_file).read_text())
+    small = _runs(small_file)
+    big = _runs(big_file)
     print(f"| request | p95 ms at {small['customers']:,} | p95 ms at {big['customers']:,} "
           f"| ratio | queries |")
     print("|---|---:|---:|---:|---|")

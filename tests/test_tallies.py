@@ -264,3 +264,15 @@ def test_the_api_writes_a_tallied_count_as_a_whole_number(broker_client, broker)
     for path in ("/api/claims", "/api/customers", "/api/policies"):
         response = broker_client.get(path)
         assert b'"count":1,' in response.content, response.content[:80]
+
+
+def test_rows_without_an_agency_share_one_tally_row_per_slot(staff):
+    """Staff's own customers have no agency: their key holds NULL, and NULLs are one
+    key here (the unique constraint treats them as equal), not a new row per write."""
+    for _ in range(3):
+        PolicyFactory(customer=CustomerFactory(broker=None), policy_type="home",
+                      premium_amount=Decimal("10.00"))
+    rows = PolicyTotal.objects.filter(agency__isnull=True, policy_type="home", status="active")
+    assert rows.count() == 1
+    assert rows.get().policies == 3
+    assert policy_summary(user=staff) == grouped_summary(every=True)

@@ -276,3 +276,31 @@ def test_rows_without_an_agency_share_one_tally_row_per_slot(staff):
     assert rows.count() == 1
     assert rows.get().policies == 3
     assert policy_summary(user=staff) == grouped_summary(every=True)
+
+
+def test_a_bulk_load_adds_to_each_key_once_per_statement(broker):
+    """A statement's rows are tallied together (statement triggers over transition
+    tables): 200 policies of one key cost one tally write, not 200 updates of one row
+    (which, inside one transaction, leave a chain of versions each update walks)."""
+    customer = CustomerFactory(broker=broker.agency)
+
+    def tally_writes():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables "
+                           "WHERE relname = 'policies_policytotal'")
+            return cursor.fetchone()[0]
+
+    before = tally_writes()
+    with disable_auditlog():
+        Policy.objects.bulk_create([
+            PolicyFactory.build(customer=customer, agency_id=broker.agency_id,
+                                policy_type="auto", premium_amount=Decimal("1.00"),
+                                policy_number=f"LOAD-{n}") for n in range(200)])
+    assert tally_writes() - before == 1
+    assert PolicyTotal.objects.filter(agency_id=broker.agency_id, policy_type="auto",
+                                      status="active").get().policies == 200
+    # An update that changes none of the tallied columns writes nothing to it.
+    before = tally_writes()
+    with disable_auditlog():
+        Policy.objects.filter(customer=customer).update(updated_at=timezone.now())
+    assert tally_writes() == before

@@ -43,7 +43,10 @@ def main():
     parser.add_argument("--password", help="the demo logins' password (as seeded)")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--only", default="", help="run only cases whose path contains this")
+    parser.add_argument("--only", default="",
+                        help="run only these cases: a whole key as the table prints it "
+                             "('staff /admin/') or part of a path ('/admin/'); several "
+                             "separated by '|'")
     parser.add_argument("--out", help="write the figures as JSON here")
     parser.add_argument("--compare", nargs=2, metavar=("SMALL[,SMALL2…]", "BIG[,BIG2…]"),
                         help="print the p95 ratio table of two --out files")
@@ -76,7 +79,7 @@ def measure(args) -> dict:
     print(f"{'who':7} {'request':70} {'p50 ms':>8} {'p95 ms':>8} {'queries':>7}")
     out = {"customers": customers, "repeat": args.repeat, "cases": {}}
     for who, client, path, label in cases:
-        if args.only and args.only not in path:
+        if args.only and not _chosen(f"{who} {label}", args.only):
             continue
         for _ in range(args.warmup):
             r = client.get(path)
@@ -251,6 +254,14 @@ def _runs(files: str) -> dict:
         p95s = sorted(run["cases"][key]["p95"] for run in runs if key in run["cases"])
         merged["cases"][key] = {**first, "p95": statistics.median(p95s)}
     return merged
+
+
+def _chosen(key: str, only: str) -> bool:
+    """`--only`: a whole key as the table prints it ("staff /admin/"), or a part of one
+    ("/admin/"); several separated by '|'."""
+    parts = only.split("|")
+    return key in parts or any(not part.startswith(("broker ", "staff ")) and part in key
+                               for part in parts)
 
 
 def compare(small_file: str, big_file: str) -> None:

@@ -253,6 +253,7 @@ def test_any_other_condition_is_counted_from_the_rows(broker, staff):
         claims_visible_to(broker)[:5],                             # sliced
         claims_visible_to(broker).distinct(),
         customers_visible_to(broker).filter(last_name="Smith"),
+        claims_visible_to(broker).filter(status="pending").filter(status="approved"),
     ]:
         assert tallies.tallied(qs) is None, qs.query
     assert tallies.count(claims_visible_to(broker).filter(policy_id=policy.pk)) == 1

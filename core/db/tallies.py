@@ -158,7 +158,8 @@ def tallied(queryset) -> int | None:
         if not (isinstance(child, Exact) and isinstance(child.lhs, Col)
                 and child.lhs.alias == query.base_table
                 and child.lhs.target.column in keys
-                and not hasattr(child.rhs, "resolve_expression")):
+                and not hasattr(child.rhs, "resolve_expression")
+                and child.lhs.target.column not in filters):  # status = a AND status = b
             return None
         filters[child.lhs.target.column] = child.rhs
     for join in query.alias_map.values():

@@ -118,13 +118,13 @@ async def main():
             "incident_date": min(day, datetime.date.today()).isoformat()})["id"]
             for _ in range(args.claims)]
         arrivals: dict[tuple, float] = {}
-        ready, measuring = asyncio.Event(), asyncio.Event()
-        subscribed = 0
+        ready, measuring, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        subscribed = done_receiving = 0
 
         opening = asyncio.Semaphore(args.connecting)
 
         async def subscriber(n):
-            nonlocal subscribed
+            nonlocal subscribed, done_receiving
             await opening.acquire()  # sockets open a few at a time, not in one burst
             async with websockets.connect(
                     f"ws://127.0.0.1:{PORT}/ws/claims/?token={broker}",
@@ -149,6 +149,13 @@ async def main():
                             got += 1
                 except TimeoutError:
                     pass
+                # Stay open until every socket has had its events: a socket closing
+                # while others still wait for theirs would put the closing handshakes
+                # (client and server) in the way of the last change's delivery.
+                done_receiving += 1
+                if done_receiving == args.subscribers:
+                    finished.set()
+                await finished.wait()
 
         started = time.perf_counter()
         tasks = [asyncio.create_task(subscriber(n)) for n in range(args.subscribers)]
@@ -168,6 +175,14 @@ async def main():
         cpu = server_cpu(server) - cpu0
         latencies = sorted((arrivals[key] - sent[key[1:]]) * 1000 for key in arrivals
                            if key[1:] in sent)
+        order = list(sent)  # the changes in the order they were made
+        slowest: dict[tuple, float] = {}
+        for key, arrived in arrivals.items():
+            if key[1:] in sent:
+                change = key[1:]
+                slowest[change] = max(slowest.get(change, 0.0),
+                                      (arrived - sent[change]) * 1000)
+        worst = sorted(slowest.items(), key=lambda item: -item[1])[:3]
         expected = args.subscribers * len(sent)
         p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
         lost = expected - len(latencies)
@@ -178,6 +193,8 @@ async def main():
               f"({cpu * 1000 / max(1, len(latencies)):.3f} ms per event delivered); "
               f"{args.subscribers} sockets opened and subscribed in {setup:.1f}s"
               + (f"; {broken} sockets failed ({ended_reason(ended)})" if broken else "")
+              + "; slowest changes (their last event): "
+              + ", ".join(f"#{order.index(change) + 1} {ms:.1f} ms" for change, ms in worst)
               + f"; server warnings: {server_warnings()}")
     finally:
         os.killpg(server.pid, 15)

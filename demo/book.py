@@ -761,6 +761,9 @@ def _save_files(items: list[tuple[str, bytes]]) -> list[str]:
     return [storage.save(name, ContentFile(data, name=name)) for name, data in items]
 
 
+RENAME_BATCH = 1000
+
+
 class _FileWriter:
     """Stores document bytes through the storage API, a chunk at a time in a worker
     process; ``finish`` waits and fixes any name the storage changed."""
@@ -782,10 +785,19 @@ class _FileWriter:
 
     def finish(self) -> None:
         self.flush()
+        renamed = {}
         for wanted_names, future in self.pending:
             for wanted, saved in zip(wanted_names, future.result()):
                 if saved != wanted:
-                    Document.objects.filter(file=wanted).update(file=saved)
+                    renamed[wanted] = saved
+        # A storage already holding these names (a second seed into the same files)
+        # renames every one: the documents are found a thousand names per read (the
+        # column has no index) and updated by primary key.
+        names = list(renamed)
+        for start in range(0, len(names), RENAME_BATCH):
+            found = Document.objects.filter(file__in=names[start:start + RENAME_BATCH])
+            for pk, name in found.values_list("pk", "file"):
+                Document.objects.filter(pk=pk).update(file=renamed[name])
 
     def abort(self) -> None:
         self.batch = []

@@ -210,3 +210,34 @@ def test_default_run_prints_the_logins_with_a_random_password_when_debug_is_off(
     assert demo.DEV_PASSWORD not in out
     password = out.split("(password ", 1)[1].split(")", 1)[0]
     assert User.objects.get(email=demo.STAFF_EMAIL).check_password(password)
+
+
+def test_files_the_storage_renames_are_followed_by_their_documents(monkeypatch):
+    """A second seed into the same storage: each name is taken, the storage picks
+    another, and every document is pointed at the name its bytes were stored under
+    (found a batch of names per read, updated by key)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.files.base import ContentFile
+
+    from tests.factories import ClaimFactory
+
+    monkeypatch.setattr(demo, "RENAME_BATCH", 2)
+    storage = document_storage()
+    claim = ClaimFactory()
+    names = [f"seeded/{n}.pdf" for n in range(5)]
+    for name in names:
+        storage.save(name, ContentFile(b"old", name=name))  # the earlier seed's files
+        Document.objects.create(claim=claim, file=name, filename="x.pdf",
+                                mime_type="application/pdf", size=3, document_type="invoice",
+                                sha256="0" * 64)
+    from auditlog.context import disable_auditlog
+
+    with ThreadPoolExecutor(2) as workers, disable_auditlog():  # as the seed runs it
+        writer = demo._FileWriter(storage, workers)
+        for name in names:
+            writer.add(name, b"new")
+        writer.finish()
+    stored = sorted(Document.objects.values_list("file", flat=True))
+    assert len(stored) == 5 and not set(stored) & set(names)
+    assert all(storage.open(name).read() == b"new" for name in stored)

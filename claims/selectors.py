@@ -16,7 +16,6 @@ from claims.models import (
     ClaimPayment,
     ClaimStatus,
     ClaimStatusChange,
-    ClaimTally,
     NoteVisibility,
     ReserveChange,
 )
@@ -71,17 +70,11 @@ def claim_history(*, claim: Claim) -> QuerySet[ClaimStatusChange]:
 def claim_status_counts(user: User) -> dict[str, int]:
     """How many of the caller's visible claims are in each status: from the tally the
     database keeps (a few rows whatever the book's size), else grouped from the claims."""
-    if not tallies.kept(ClaimTally):
-        return dict(claims_visible_to(user).order_by().values_list("status")
-                    .annotate(n=Count("id")))
-    scope = _claims_scope(user)
-    if scope is None:
-        return {}
-    every, agency_id = scope
-    rows = ClaimTally.objects.order_by().values_list("status").annotate(n=Sum("claims"))
-    if not every:
-        rows = rows.filter(agency_id=agency_id)
-    return {status: int(n) for status, n in rows if n}  # SUM of a bigint is a numeric
+    claims = claims_visible_to(user)
+    rows = tallies.grouped(claims, by="status")
+    if rows is None:
+        return dict(claims.order_by().values_list("status").annotate(n=Count("id")))
+    return {row["status"]: row["count"] for row in rows}
 
 
 def recent_activity(user: User, *, limit: int = 5) -> list[tuple[str, object]]:

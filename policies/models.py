@@ -322,4 +322,4 @@ class PolicyTotal(models.Model):
 
 
 tallies.counts(Policy, PolicyTotal, keys=("agency_id", "policy_type", "status"),
-               count="policies")
+               count="policies", sums={"premium_amount": "premium"})

@@ -21,7 +21,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import connections, router
+from django.db.models import Sum
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+from django.db.models.sql.constants import INNER
+from django.db.models.sql.where import AND
 
 SLOTS = 8
 
@@ -119,36 +124,38 @@ AS $$ BEGIN DELETE FROM {self.table}; RETURN NULL; END $$""",
 
 def kept(model) -> bool:
     """Whether the tally model's figures are kept by the database it is read from."""
-    from django.db import router
-
     return connections[router.db_for_read(model)].vendor == "postgresql"
 
 
-# source model -> (tally model, the key columns both share, the tally's count field)
-_COUNTS: dict = {}
+@dataclass(frozen=True)
+class _Counted:
+    tally: type                   # the tally model
+    keys: frozenset[str]          # the key columns both tables share
+    count: str                    # the tally's count field
+    sums: tuple[tuple[str, str], ...]  # (source column, tally field)
 
 
-def counts(source, tally, *, keys: tuple[str, ...], count: str) -> None:
-    """Declare that `tally` counts `source`'s rows by `keys` (column names)."""
-    _COUNTS[source] = (tally, frozenset(keys), count)
+# source model -> what counts it
+_COUNTS: dict[type, _Counted] = {}
 
 
-def tallied(queryset) -> int | None:
-    """The number of rows of `queryset` read from its model's tally: when its only
-    conditions are equalities on the tally's keys (a broker's agency, a status); else
-    None. Joins that only fetch related rows (select_related) do not change it."""
-    from django.db.models.expressions import Col
-    from django.db.models.lookups import Exact
-    from django.db.models.sql.constants import INNER
-    from django.db.models.sql.where import AND
+def counts(source, tally, *, keys: tuple[str, ...], count: str,
+           sums: dict[str, str] | None = None) -> None:
+    """Declare that `tally` counts `source`'s rows by `keys` (column names), and
+    totals `sums` ({source column: tally field})."""
+    _COUNTS[source] = _Counted(tally, frozenset(keys), count, tuple((sums or {}).items()))
 
-    entry = _COUNTS.get(getattr(queryset, "model", None))
-    if entry is None:
+
+def _answerable(queryset) -> tuple[_Counted, dict] | None:
+    """What counts `queryset`'s model and the equalities the queryset holds, when those
+    are its only conditions (a broker's agency, a status) and its tally is kept; else
+    None. Joins that only fetch related rows (select_related) do not change its rows."""
+    counted = _COUNTS.get(getattr(queryset, "model", None))
+    if counted is None:
         return None
-    tally, keys, count = entry
     query = queryset.query
     if (query.is_sliced or query.distinct or query.combinator or query.group_by
-            or query.is_empty() or not kept(tally)):
+            or query.is_empty() or not kept(counted.tally)):
         return None
     where = query.where
     if where.negated or (where.connector != AND and len(where.children) > 1):
@@ -157,7 +164,7 @@ def tallied(queryset) -> int | None:
     for child in where.children:
         if not (isinstance(child, Exact) and isinstance(child.lhs, Col)
                 and child.lhs.alias == query.base_table
-                and child.lhs.target.column in keys
+                and child.lhs.target.column in counted.keys
                 and not hasattr(child.rhs, "resolve_expression")
                 and child.lhs.target.column not in filters):  # status = a AND status = b
             return None
@@ -169,10 +176,36 @@ def tallied(queryset) -> int | None:
                 join.parent_alias == query.base_table
                 and all(column in filters for column, _ in join.join_cols)):
             return None
+    return counted, filters
+
+
+def tallied(queryset) -> int | None:
+    """The number of rows of `queryset`, read from its model's tally when the tally
+    answers it (see _answerable); else None."""
+    found = _answerable(queryset)
+    if found is None:
+        return None
+    counted, filters = found
     columns = tuple(sorted(filters))
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(_sum_sql(tally, count, columns), [filters[c] for c in columns])
+        cursor.execute(_sum_sql(counted.tally, counted.count, columns),
+                       [filters[c] for c in columns])
         return int(cursor.fetchone()[0])  # SUM of a bigint is a numeric
+
+
+def grouped(queryset, *, by: str) -> list[dict] | None:
+    """`queryset`'s rows counted (and summed) per value of the key `by`, read from its
+    tally when the tally answers it; else None. Each row: {by: value, "count": n,
+    <source column>: total, ...}, in `by` order, values with no row left out."""
+    found = _answerable(queryset)
+    if found is None or by not in found[0].keys:
+        return None
+    counted, filters = found
+    rows = (counted.tally.objects.using(queryset.db).filter(**filters).order_by(by)
+            .values(by).annotate(count=Sum(counted.count),
+                                 **{column: Sum(field) for column, field in counted.sums}))
+    # (SUM of a bigint is a numeric: the count is made an int again.)
+    return [{**row, "count": int(row["count"])} for row in rows if row["count"]]
 
 
 @functools.cache
@@ -181,13 +214,9 @@ def _sum_sql(tally, count: str, columns: tuple[str, ...]) -> str:
     (read on every list page: not compiled by the ORM each time). The key columns are
     named alike in both tables (agency_id, status...)."""
     meta = tally._meta
-    where = " AND ".join(f'"{meta.get_field(_field(tally, c)).column}" = %s' for c in columns)
+    where = " AND ".join(f'"{column}" = %s' for column in columns)
     return (f'SELECT COALESCE(SUM("{meta.get_field(count).column}"), 0) '
             f'FROM "{meta.db_table}"' + (f" WHERE {where}" if where else ""))
-
-
-def _field(model, column: str) -> str:
-    return next(f.name for f in model._meta.concrete_fields if f.column == column)
 
 
 def count(queryset) -> int:

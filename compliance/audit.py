@@ -10,9 +10,15 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import smart_str
 
 from compliance import context
 from compliance.models import AuditEntry
@@ -64,6 +70,141 @@ def register_models() -> None:
     auditlog.register(Endorsement)
     auditlog.register(RatingPlan)
     auditlog.register(Document)
+    _plans.clear()
+    for model in auditlog.get_models():
+        _lean_creates(auditlog, model)
+
+
+# --- Creates: auditlog's entry, with the field list worked out once per model --------
+
+def _lean_creates(registry, model) -> None:
+    """Swap auditlog's create receiver for `log_create` (same entry, less work)."""
+    from auditlog.receivers import log_create as auditlog_log_create
+    from django.db.models.signals import post_save
+
+    post_save.disconnect(sender=model,
+                         dispatch_uid=registry._dispatch_uid(post_save, auditlog_log_create))
+    post_save.connect(log_create, sender=model, dispatch_uid=f"audit-create-{model._meta.label}")
+
+
+def log_create(sender, instance, created, raw=False, **kwargs):
+    """post_save: auditlog's create entry (`auditlog.receivers.log_create`), the same
+    fields and values, the same pre_log/post_log signals; only the change record is
+    built from a per-model list of getters (`create_changes`) instead of walking the
+    model's fields and their options on every save."""
+    from auditlog.context import auditlog_disabled
+    from auditlog.signals import post_log, pre_log
+
+    if not created or auditlog_disabled.get() or (raw and settings.AUDITLOG_DISABLE_ON_RAW_SAVE):
+        return
+    action = AuditEntry.Action.CREATE
+    pre_log_results = pre_log.send(sender, instance=instance, action=action)
+    if any(result is False for _, result in pre_log_results):
+        return
+    changes = entry = error = None
+    try:
+        changes = create_changes(instance)
+        if changes:
+            entry = AuditEntry.objects.log_create(instance, action=action, changes=changes)
+    except BaseException as exc:  # noqa: BLE001 - reported through post_log, then raised
+        error = exc
+    finally:
+        if entry or error:
+            post_log.send(sender, instance=instance, instance_old=None, action=action,
+                          error=error, pre_log_results=pre_log_results, changes=changes,
+                          log_entry=entry, log_created=entry is not None,
+                          use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+        if error:
+            raise error
+
+
+def create_changes(instance) -> dict | None:
+    """`auditlog.diff.model_instance_diff(None, instance)`, from a plan made once per
+    model: every tracked field whose value is not "None", as ["None", value], masked
+    where the model masks it."""
+    if settings.AUDITLOG_STORE_JSON_CHANGES:  # not this project's setting: auditlog's own
+        from auditlog.diff import model_instance_diff
+
+        return model_instance_diff(None, instance, use_json_for_changes=True)
+    changes = {}
+    for name, value_of, mask in _create_plan(type(instance)):
+        value = value_of(instance)
+        if value != "None":
+            new = value if type(value) is str else smart_str(value)
+            changes[name] = (mask("None"), mask(new)) if mask else ("None", new)
+    return changes or None
+
+
+_plans: dict[type, tuple] = {}
+
+
+def _create_plan(model) -> tuple:
+    plan = _plans.get(model)
+    if plan is None:
+        plan = _plans[model] = tuple(_tracked(model))
+    return plan
+
+
+def _tracked(model):
+    """(name, getter, mask) per field auditlog's diff of a new instance looks at, in
+    the order of the model's fields."""
+    from auditlog.diff import get_mask_function, track_field
+    from auditlog.registry import auditlog
+
+    options = auditlog.get_model_fields(model)
+    include, exclude = options["include_fields"], options["exclude_fields"]
+    mask = get_mask_function(options.get("mask_callable"))
+    for field in model._meta.get_fields():
+        if not track_field(field) or (include and field.name not in include) or \
+                field.name in exclude:
+            continue
+        masked = field.name in options["mask_fields"]
+        yield field.name, _getter(field), (mask if masked else None)
+
+
+def _getter(field):
+    """The new value of `field` as `auditlog.diff.get_field_value` gives it."""
+    from auditlog.diff import get_field_value
+    from django.core.exceptions import ObjectDoesNotExist
+    from django.db.models import DateTimeField, JSONField
+
+    name = field.name
+    if not field.concrete:  # a reverse relation: rare, left to auditlog itself
+        return lambda obj: get_field_value(obj, field)
+    if isinstance(field, DateTimeField):
+        def value(obj):
+            raw = getattr(obj, name)
+            try:
+                raw = field.to_python(raw)
+            except TypeError:
+                return raw
+            if raw is not None and settings.USE_TZ and not timezone.is_naive(raw):
+                raw = timezone.make_naive(raw, timezone=datetime.UTC)
+            return raw
+    elif isinstance(field, JSONField):
+        def value(obj):
+            raw = field.to_python(getattr(obj, name))
+            try:
+                return json.dumps(raw, sort_keys=True, cls=field.encoder)
+            except TypeError:
+                return raw
+    elif (not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION
+          and (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class")):
+        attname = field.get_attname()
+
+        def value(obj):
+            return smart_str(getattr(obj, attname), strings_only=True)
+    else:
+        def value(obj):
+            raw = smart_str(getattr(obj, name))
+            return str(raw) if type(raw).__name__ == "__proxy__" else raw
+
+    def guarded(obj):
+        try:
+            return value(obj)
+        except (ObjectDoesNotExist, AttributeError):
+            return get_field_value(obj, field)  # auditlog's default-value fallback
+    return guarded
 
 
 def record(*, instance=None, action: int, actor=None, request=None, changes=None,

@@ -163,13 +163,15 @@ def _tracked(model):
 
 
 def _getter(field):
-    """The new value of `field` as `auditlog.diff.get_field_value` gives it."""
+    """The new value of `field` as `auditlog.diff.get_field_value` gives it. Reading
+    a concrete field's own value cannot raise, so auditlog's fallback to a default
+    (for a missing related object) is only needed where a related object is read."""
     from auditlog.diff import get_field_value
-    from django.core.exceptions import ObjectDoesNotExist
     from django.db.models import DateTimeField, JSONField
 
     name = field.name
-    if not field.concrete:  # a reverse relation: rare, left to auditlog itself
+    if not field.concrete or (field.is_relation and settings.AUDITLOG_USE_FK_STRING_REPRESENTATION):
+        # A reverse relation, or a related object's str(): left to auditlog itself.
         return lambda obj: get_field_value(obj, field)
     if isinstance(field, DateTimeField):
         def value(obj):
@@ -188,8 +190,7 @@ def _getter(field):
                 return json.dumps(raw, sort_keys=True, cls=field.encoder)
             except TypeError:
                 return raw
-    elif (not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION
-          and (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class")):
+    elif (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class"):
         attname = field.get_attname()
 
         def value(obj):
@@ -198,13 +199,7 @@ def _getter(field):
         def value(obj):
             raw = smart_str(getattr(obj, name))
             return str(raw) if type(raw).__name__ == "__proxy__" else raw
-
-    def guarded(obj):
-        try:
-            return value(obj)
-        except (ObjectDoesNotExist, AttributeError):
-            return get_field_value(obj, field)  # auditlog's default-value fallback
-    return guarded
+    return value
 
 
 def record(*, instance=None, action: int, actor=None, request=None, changes=None,

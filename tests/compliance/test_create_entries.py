@@ -58,9 +58,24 @@ def test_unsaved_values_are_recorded_as_auditlog_records_them():
     policy.premium_amount = "1234.50"
     policy.created_at = datetime.datetime(2026, 1, 2, 3, 4, 5)
     _same_as_auditlog(policy)
-    claim = ClaimFactory(policy=policy)
+    policy.risk = {"z": 1, "a": [2, 1]}  # JSON: keys sorted as auditlog sorts them
+    assert _same_as_auditlog(policy)["risk"] == ("None", '{"a": [2, 1], "z": 1}')
+    policy.risk = {"flags": {3, 1}}  # not JSON: auditlog keeps the value's str()
+    policy.created_at = 20260102  # not a time: auditlog keeps it as it is
+    changes = _same_as_auditlog(policy)
+    assert changes["created_at"] == ("None", "20260102")
+    assert changes["risk"] == ("None", str({"flags": {3, 1}}))
+    claim = ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency)))
     claim.reserve = Decimal("10")
     _same_as_auditlog(claim)
+
+
+def test_a_related_objects_name_when_auditlog_is_told_to_record_it(settings, monkeypatch):
+    monkeypatch.setattr(audit, "_plans", {})  # plans made under this setting
+    settings.AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+    customer = CustomerFactory()
+    changes = _same_as_auditlog(customer)
+    assert changes["broker"] == ("None", str(customer.broker))
 
 
 def test_a_create_writes_one_entry_through_this_receiver_only():

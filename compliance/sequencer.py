@@ -130,7 +130,7 @@ class Sequencer:
                 self.leading = bool(cursor.fetchone()[0])
         if self.leading:
             if chain.pending():
-                chain.seal(wait=False)
+                chain.seal(wait=False, drain=False)  # one round; the next one interval on
             return settings.AUDIT_SEAL_INTERVAL_MS / 1000
         # Another process leads. Seal only what it has left waiting too long.
         if chain.unsealed_status().oldest_seconds > settings.AUDIT_SEAL_TAKEOVER_SECONDS:

@@ -8,7 +8,7 @@ import pytest
 from django.db import close_old_connections, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from compliance import chain, services
+from compliance import audit, chain, services
 from compliance.models import AuditEntry, ChainHead
 from compliance.sequencer import LEADER_KEY, Sequencer, sequencer
 from customers.models import Customer
@@ -131,6 +131,50 @@ def test_an_entry_left_unsealed_is_reported_and_sealed_by_the_next_seal(
     assert body["checks"]["audit_chain"]["status"] == "alert"
     assert body["checks"]["audit_chain"]["unsealed"] == 1
     assert chain.seal() == 1
+    assert chain.unsealed_status().count == 0
+    assert chain.verify().ok
+
+
+@pytest.mark.django_db
+def test_a_sequencer_round_seals_what_is_there_and_leaves_later_entries_to_the_next(
+        after_commit, settings, monkeypatch):
+    """Writers commit while a round runs. A round that looked again for their entries
+    would find a few more every time and never end: the leader would seal in a busy
+    loop of tiny batches, paying a round's fixed cost for each, instead of once an
+    interval."""
+    agency = AgencyFactory()
+    monkeypatch.setattr(sequencer, "notify", lambda: None)  # no thread: rounds by hand
+
+    def write():
+        audit.record(instance=agency, action=AuditEntry.Action.ACCESS, data={"n": 1})
+
+    write()
+    write()
+    waiting = chain.unsealed_status().count
+    batches, writes_left = [], [3]
+    seal_batch = chain._seal_batch
+
+    def batch_then_a_write(head):
+        batches.append(seal_batch(head))
+        if writes_left[0]:  # an entry committed during the round
+            writes_left[0] -= 1
+            write()
+        return batches[-1]
+
+    monkeypatch.setattr(chain, "_seal_batch", batch_then_a_write)
+    leader = Sequencer()
+    leader.leading = True  # as if it held the advisory lock
+    assert leader._step() == settings.AUDIT_SEAL_INTERVAL_MS / 1000
+    assert batches == [waiting]  # one batch: what was there when the round began
+    assert chain.unsealed_status().count == 1  # the next round's
+    leader._step()
+    assert batches == [waiting, 1]
+    assert chain.unsealed_status().count == 1
+    leader.leading = False
+    # A seal that must leave nothing behind (the verifier, an erasure, a process at
+    # its exit) looks again until nothing is pending.
+    assert chain.seal(wait=False) == 2
+    assert batches == [waiting, 1, 1, 1]
     assert chain.unsealed_status().count == 0
     assert chain.verify().ok
 

@@ -2,10 +2,13 @@
 
 Usage (PostgreSQL; makes and drops its own database):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ibo_bench .venv/bin/python \
-        bench/audit_parallel.py [--writers 16] [--writes 100] [--api 50]
+        bench/audit_parallel.py [--writers 16] [--processes 2] [--writes 100] [--api 50]
 
-1. `--writers` processes each make `--writes` writes, one transaction each, as the
-   services do (`transaction.atomic()` around the save):
+1. `--writers` writers each make `--writes` writes, one transaction each, as the
+   services do (`transaction.atomic()` around the save). Each writer is a process of
+   its own, or with `--processes N` the writers are threads spread over N processes
+   (the shape of the web service: WEB_CONCURRENCY processes, concurrent requests
+   in each); every writer has its own connection either way:
      --kind customer   a customer saved: the row and its auditlog entry (the default)
      --kind entry      the audit append alone (one explicit entry)
      --kind unaudited  the same customer save with the audit trail switched off
@@ -48,6 +51,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--writers", type=int, default=16)
     ap.add_argument("--writes", type=int, default=100)
+    ap.add_argument("--processes", type=int, default=0,
+                    help="processes the writers run in, as threads (default: one each)")
     ap.add_argument("--api", type=int, default=50)
     ap.add_argument("--warm", type=int, default=6,
                     help="customer + policy creations before the API burst (0: a cold server)")
@@ -65,10 +70,10 @@ def main():
         sys.exit("bench/audit_parallel.py needs DATABASE_URL pointing at PostgreSQL")
     old = setup_databases(verbosity=0, interactive=False)
     try:
-        for kind in args.kind.split(",") if args.writers else ():
+        for run, kind in enumerate(args.kind.split(",") if args.writers else ()):
             if kind not in KINDS:
                 sys.exit(f"--kind: one of {', '.join(KINDS)}")
-            _writes(args, kind)
+            _writes(args, kind, run)
         if args.api:
             _api(args, settings.DATABASES["default"]["NAME"])
         from compliance import chain
@@ -95,8 +100,9 @@ def _backend_cpu(pids) -> dict[int, float]:
     return out
 
 
-def _writer(n, writes, agency_id, db_name, start, kind, cpu):
-    """One writer process: its own connection, one transaction per audited save."""
+def _writer(first, threads, writes, agency_id, db_name, start, kind, cpu):
+    """One writer process running `threads` writers (writer numbers first, first + 1,
+    ...): each its own thread and connection, one transaction per audited save."""
     import django
     from django.conf import settings
 
@@ -110,35 +116,49 @@ def _writer(n, writes, agency_id, db_name, start, kind, cpu):
     from compliance.models import AuditEntry
     from customers.models import Customer
 
-    agency = Agency.objects.get(pk=agency_id)  # connect before the start signal
-    start.wait()
+    ready, go, ended = threading.Barrier(threads + 1), threading.Event(), []
+
+    def write(n):
+        agency = Agency.objects.get(pk=agency_id)  # connect before the start signal
+        ready.wait()
+        go.wait()
+        for i in range(writes):
+            with transaction.atomic():
+                if kind == "entry":  # the audit append alone: one explicit entry
+                    audit.record(instance=agency, action=AuditEntry.Action.ACCESS,
+                                 data={"writer": n, "i": i})
+                elif kind == "bare":  # the ceiling: one INSERT, one commit, no ORM
+                    with connection.cursor() as cursor:
+                        cursor.execute("INSERT INTO bench_bare (writer, i, payload) "
+                                       "VALUES (%s, %s, %s)", [n, i, '{"k": "v"}'])
+                elif kind == "unaudited":  # the same save without the audit trail
+                    with disable_auditlog():
+                        Customer(email=f"u{n}-{i}@example.test", first_name="F",
+                                 last_name="L", broker=agency).save()
+                else:  # a customer saved: the row and its auditlog entry
+                    Customer(email=f"w{n}-{i}-{kind}@example.test", first_name="F",
+                             last_name="L", broker=agency).save()
+        ended.append(time.time())
+        connection.close()
+
+    workers = [threading.Thread(target=write, args=(first + t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    start.wait()  # every process's writers connected, then all at once
     t0 = time.process_time()  # this process's CPU, its sequencer thread included
-    for i in range(writes):
-        with transaction.atomic():
-            if kind == "entry":  # the audit append alone: one explicit entry
-                audit.record(instance=agency, action=AuditEntry.Action.ACCESS,
-                             data={"writer": n, "i": i})
-            elif kind == "bare":  # the ceiling: one INSERT, one commit, no ORM
-                with connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO bench_bare (writer, i, payload) "
-                                   "VALUES (%s, %s, %s)", [n, i, '{"k": "v"}'])
-            elif kind == "unaudited":  # the same save without the audit trail
-                with disable_auditlog():
-                    Customer(email=f"u{n}-{i}@example.test", first_name="F", last_name="L",
-                             broker=agency).save()
-            else:  # a customer saved: the row and its auditlog entry
-                Customer(email=f"w{n}-{i}-{kind}@example.test", first_name="F", last_name="L",
-                         broker=agency).save()
+    go.set()
+    for worker in workers:
+        worker.join()
     # This process's CPU, and when its last write committed (wall clock, comparable
     # across processes): the run ends then, not when 16 interpreters have shut down.
-    cpu.put((time.process_time() - t0, time.time()))
-    connection.close()
+    cpu.put((time.process_time() - t0, max(ended)))
 
 
 KINDS = ("customer", "entry", "unaudited", "bare")
 
 
-def _writes(args, kind):
+def _writes(args, kind, run=0):
     import multiprocessing
 
     from django.conf import settings
@@ -148,18 +168,22 @@ def _writes(args, kind):
     from compliance import chain
     from compliance.models import AuditEntry
 
-    agency = Agency.objects.create(name=f"Bench {kind}")
+    agency = Agency.objects.create(name=f"Bench {kind} {run}")
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, "
                        "writer int, i int, payload jsonb, at timestamptz DEFAULT now())")
     before = AuditEntry.objects.count()
     ctx = multiprocessing.get_context("spawn")
-    start = ctx.Barrier(args.writers + 1)  # every writer connected, then all at once
+    processes = args.processes or args.writers
+    if args.writers % processes:
+        sys.exit("--processes must divide --writers")
+    threads = args.writers // processes
+    start = ctx.Barrier(processes + 1)  # every writer connected, then all at once
     cpu = ctx.Queue()
     db_name = settings.DATABASES["default"]["NAME"]
-    procs = [ctx.Process(target=_writer, args=(n, args.writes, agency.pk, db_name, start,
-                                                 kind, cpu))
-             for n in range(args.writers)]
+    procs = [ctx.Process(target=_writer, args=(p * threads, threads, args.writes, agency.pk,
+                                                 db_name, start, kind, cpu))
+             for p in range(processes)]
     for p in procs:
         p.start()
 
@@ -200,7 +224,9 @@ def _writes(args, kind):
     failed = sum(1 for p in procs if p.exitcode)
     mode = "sealed at write (lock held to commit)" if settings.AUDIT_SEAL_AT_WRITE else \
         "sealed by the sequencer"
-    print(f"{args.writers} writer processes x {args.writes} {kind} writes, {mode}: "
+    shape = (f"{args.writers} writer processes" if threads == 1 else
+             f"{args.writers} writers ({processes} processes x {threads} threads)")
+    print(f"{shape} x {args.writes} {kind} writes, {mode}: "
           f"{writes} writes ({made} entries) in {elapsed:.2f}s = {writes / elapsed:,.0f} "
           f"writes/s (the writer processes had all exited {exited:.2f}s after the start); "
           f"failed writers {failed}")

@@ -29,7 +29,7 @@ from claims.models import (
     is_overdue,
 )
 from core.fields import DateField, MoneyField
-from core.lean import LeanListMixin, LeanRows, decimal_text
+from core.lean import LeanListMixin, LeanRows, decimal_text, url_for_pk
 
 
 class ClaimDocumentOutput(serializers.Serializer):
@@ -221,8 +221,6 @@ def _fingerprint(request, data: dict) -> str:
                           ).hexdigest()
 
 
-_PK = "00000000-0000-0000-0000-000000000000"
-
 # The lean list's row plans (core.lean): derived from the serializers above, so a
 # field added to ClaimOutput appears in the list too; a new SerializerMethodField is
 # named here and filled in ClaimViewSet.lean_methods.
@@ -252,12 +250,12 @@ class ClaimViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         """The page's documents in one query, newest first (as the prefetch)."""
         documents: dict = {}
         if rows:
-            url = reverse("document-download", kwargs={"pk": _PK})
+            url = url_for_pk("document-download")
             docs = selectors.claim_documents_values(
                 claim_ids=[row["id"] for row in rows],
                 columns=("claim_id", *DOCUMENT_ROWS.columns))
             shaped = DOCUMENT_ROWS.rows(
-                docs, {"download_url": lambda doc: url.replace(_PK, str(doc["id"]))})
+                docs, {"download_url": lambda doc: url(doc["id"])})
             for doc, item in zip(docs, shaped, strict=True):
                 documents.setdefault(doc["claim_id"], []).append(item)
         now = timezone.now()

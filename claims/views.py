@@ -15,13 +15,13 @@ from claims.selectors import claim_status_counts, claims_visible_to, recent_acti
 from core.db import tallies
 from core.exceptions import DomainError
 from core.formatting import day, money
+from core.lean import url_for_pk
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from policies.models import PolicyStatus, PolicyType
 from policies.selectors import policies_visible_to, policy_summary, quotes_visible_to
 
 PAGE_SIZE = 25
-_PK = "00000000-0000-0000-0000-000000000000"
 RECENT = 5
 
 
@@ -110,10 +110,10 @@ _LIST_COLUMNS = ("id", "claim_number", "claim_type", "incident_date", "claim_amo
 def _claim_rows(rows) -> list[dict]:
     """A page of the list as the table shows it, from `.values()` rows: no model
     instances, the customer's encrypted columns never read, one reverse() a page."""
-    url = reverse("portal:claim-detail", kwargs={"pk": _PK})
+    url = url_for_pk("portal:claim-detail")
     types, statuses = dict(ClaimType.choices), dict(ClaimStatus.choices)
     return [{
-        "id": row["id"], "url": url.replace(_PK, str(row["id"])),
+        "id": row["id"], "url": url(row["id"]),
         "claim_number": row["claim_number"],
         "customer": Customer.display_name(
             row["policy__customer_id"], row["policy__customer__first_name"],

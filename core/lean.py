@@ -198,6 +198,18 @@ def rows_of(model, *, key: str, values: list, columns: Iterable[str]) -> list[di
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+_PK = "00000000-0000-0000-0000-000000000000"
+
+
+def url_for_pk(viewname: str) -> Callable[[object], str]:
+    """The URL of `viewname` for a row's primary key, reversed once for a whole page:
+    `reverse()` resolves the pattern on every call, the same work for every row."""
+    from django.urls import reverse
+
+    url = reverse(viewname, kwargs={"pk": _PK})
+    return lambda pk: url.replace(_PK, str(pk))
+
+
 def rendered(response: Response) -> HttpResponse:
     """The DRF response rendered now, as a plain HttpResponse: the handler then has
     nothing left to render in another thread. `data` is kept for test clients."""

@@ -119,3 +119,18 @@ def test_rows_of_leaves_to_the_orm_what_it_cannot_write():
     assert _rows_of_sql(Document, "claim_id", ("nope",)) is None
     encrypted = [f.name for f in Customer._meta.concrete_fields if hasattr(f, "from_db_value")]
     assert encrypted and _rows_of_sql(Customer, "broker_id", (encrypted[0],)) is None
+
+
+@pytest.mark.parametrize("viewname", ["portal:claim-detail", "portal:customer-detail",
+                                      "document-download"])
+def test_url_for_pk_is_reverse_for_each_row(viewname):
+    import uuid
+
+    from django.urls import reverse
+
+    from core.lean import url_for_pk
+
+    url = url_for_pk(viewname)
+    for pk in (uuid.uuid4(), uuid.uuid4()):
+        assert url(pk) == reverse(viewname, kwargs={"pk": pk})
+        assert url(str(pk)) == reverse(viewname, kwargs={"pk": pk})

@@ -100,3 +100,19 @@ def broker_client(broker):
 @pytest.fixture
 def other_broker_client(other_broker):
     return client_for(other_broker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _async_clients_give_their_connections_back(django_db_setup, django_db_blocker):
+    """The test clients keep a request's database connection open (they disconnect
+    close_old_connections from request_finished, for the test's transaction). An
+    AsyncClient's middleware and views reach the ORM in asgiref's single sync
+    thread, so that thread holds a pooled connection checked out to the end of the
+    run, and the test database could not be dropped ("being accessed by other
+    users"). Give it back before the database goes."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()

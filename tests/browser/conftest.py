@@ -31,4 +31,10 @@ def browser(monkeypatch):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield browser
+        # While Playwright's loop runs in this thread, asgiref sees an async context
+        # and Django gives the test's ORM calls a connection of their own; give it
+        # back to the pool, or the test database cannot be dropped at the end.
+        from django.db import connections
+
+        connections.close_all()
         browser.close()

@@ -171,7 +171,7 @@ def test_a_key_is_summed_over_its_slots(broker, other_broker):
     PolicyTotal.objects.create(agency_id=broker.agency_id, policy_type="home",
                                status="pending", slot=1, policies=3, premium=Decimal("9.00"))
     assert policy_summary(user=broker) == [{
-        "policy_type": "auto", "count": 2 * SLOTS, "total_premium": Decimal("80.00"),
+        "policy_type": "auto", "count": 2 * SLOTS, "total_premium": Decimal("10.00") * SLOTS,
         "avg_premium": Decimal("5")}]
     assert policy_summary(user=other_broker) == []
 
@@ -305,3 +305,63 @@ def test_a_bulk_load_adds_to_each_key_once_per_statement(broker):
     with disable_auditlog():
         Policy.objects.filter(customer=customer).update(updated_at=timezone.now())
     assert tally_writes() == before
+
+
+TALLY_TABLES = ("customers_customertally", "claims_claimtally", "policies_policytotal")
+
+
+def installed_slots(table: str) -> int:
+    """The number of slots the database's trigger function for `table` writes over."""
+    import re
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [f"{table}_apply"])
+        (source,) = cursor.fetchone()
+    (found,) = set(re.findall(r"mod\(pg_backend_pid\(\), (\d+)\)", source))
+    return int(found)
+
+
+def test_every_tally_writes_over_its_slots_from_its_backend(agency):
+    assert SLOTS == 16
+    assert [installed_slots(table) for table in TALLY_TABLES] == [SLOTS] * 3
+    CustomerFactory(broker=agency)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    assert list(CustomerTally.objects.filter(broker=agency).values_list("slot", "customers")
+                ) == [(pid % SLOTS, 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_to_more_slots_keeps_every_figure(broker, agency):
+    """The migration to 16 slots changes the trigger functions only: rows written
+    over 8 slots before it and over 16 after it add up, and it goes back."""
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    def figures():
+        tallied = CustomerTally.objects.filter(broker=agency).aggregate(n=Sum("customers"))
+        return (tallied["n"], claim_status_counts(broker), policy_summary(user=broker))
+
+    def rows():
+        claims = Claim.objects.filter(agency=agency).order_by().values_list("status")
+        return (Customer.objects.filter(broker=agency).count(),
+                dict(claims.annotate(n=Count("id"))), grouped_summary(agency.pk))
+
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency),
+                                      status=PolicyStatus.ACTIVE))
+    before = [("customers", "0007_customer_tally"), ("claims", "0008_list_indexes"),
+              ("policies", "0005_policy_totals")]
+    try:
+        MigrationExecutor(connection).migrate(before)
+        assert [installed_slots(table) for table in TALLY_TABLES] == [8] * 3
+        ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency),
+                                          status=PolicyStatus.ACTIVE))
+        assert figures() == rows()
+    finally:
+        call_command("migrate", verbosity=0)
+    assert [installed_slots(table) for table in TALLY_TABLES] == [SLOTS] * 3
+    ClaimFactory(policy=PolicyFactory(customer=CustomerFactory(broker=agency),
+                                      status=PolicyStatus.ACTIVE))
+    assert figures() == rows()
+    assert figures()[0] == 3

@@ -8,7 +8,7 @@ from core.db.tallies import Tally
 # Customers by agency. Written out here, not imported from the app, so this migration
 # keeps meaning what it meant when it ran.
 CUSTOMER_TALLY = Tally(table="customers_customertally", source="customers_customer",
-                       keys=("broker_id",), count="customers")
+                       keys=("broker_id",), count="customers", slots=8)
 
 
 class Migration(migrations.Migration):

@@ -10,7 +10,7 @@ from core.db.tallies import Tally
 POLICY_TOTALS = Tally(
     table="policies_policytotal", source="policies_policy",
     keys=("agency_id", "policy_type", "status"), count="policies",
-    sums=(("premium", "premium_amount"),))
+    sums=(("premium", "premium_amount"),), slots=8)
 
 
 class Migration(migrations.Migration):

@@ -117,19 +117,7 @@ AS $$ BEGIN DELETE FROM {self.table}; RETURN NULL; END $$""",
     def operation(self):
         """The migration operation installing it (nothing on a database other than
         PostgreSQL)."""
-        from django.db import migrations
-
-        def forward(apps, schema_editor):
-            if schema_editor.connection.vendor == "postgresql":
-                for statement in self.install_sql():
-                    schema_editor.execute(statement, params=None)
-
-        def backward(apps, schema_editor):
-            if schema_editor.connection.vendor == "postgresql":
-                for statement in self.uninstall_sql():
-                    schema_editor.execute(statement, params=None)
-
-        return migrations.RunPython(forward, backward, elidable=False)
+        return _on_postgresql(self.install_sql(), self.uninstall_sql())
 
     def reslot(self, *, was: int):
         """The migration operation moving an installed tally from `was` slots to its
@@ -137,17 +125,23 @@ AS $$ BEGIN DELETE FROM {self.table}; RETURN NULL; END $$""",
         them whatever slot they are in, so no figure changes."""
         import dataclasses
 
-        from django.db import migrations
+        return _on_postgresql([self.function_sql()],
+                              [dataclasses.replace(self, slots=was).function_sql()])
 
-        def install(tally):
-            def run(apps, schema_editor):
-                if schema_editor.connection.vendor == "postgresql":
-                    schema_editor.execute(tally.function_sql(), params=None)
-            return run
 
-        return migrations.RunPython(install(self),
-                                    install(dataclasses.replace(self, slots=was)),
-                                    elidable=False)
+def _on_postgresql(forward: list[str], backward: list[str]):
+    """A migration operation running these statements, forward or backward, on
+    PostgreSQL only."""
+    from django.db import migrations
+
+    def run(statements):
+        def execute(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                for statement in statements:
+                    schema_editor.execute(statement, params=None)
+        return execute
+
+    return migrations.RunPython(run(forward), run(backward), elidable=False)
 
 
 def kept(model) -> bool:
